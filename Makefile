@@ -1,0 +1,29 @@
+# `make lab` and `make test` both create .venv on first use (Python 3.11) and install the pinned
+# versions of constraints.txt, so that the notebooks' stored outputs reproduce.
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: lab test notebooks benchmark clean
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+# Maintainers: re-execute every notebook top to bottom and store its outputs (the nbval baseline).
+notebooks: $(STAMP)
+	$(BIN)/python -m tests.execute_notebooks
+
+benchmark: $(STAMP)
+	$(BIN)/python tests/benchmarks/bench_iteration.py
+
+$(STAMP): requirements.txt constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt -c constraints.txt
+	touch $(STAMP)
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -1,0 +1,161 @@
+"""Checks for the exercises of the Initialization notebook.
+
+Each check takes the learner's function, calls it on a few layer sizes, and either prints
+``All tests passed.`` or raises ``AssertionError`` saying what is off: which key, which shape, by
+how much, and the most likely mistake. A function that still raises ``NotImplementedError`` (an
+exercise not done yet) gets a one-line reminder instead of a traceback.
+"""
+
+import functools
+
+import numpy as np
+
+__all__ = [
+    "initialize_parameters_zeros_test",
+    "initialize_parameters_random_test",
+    "initialize_parameters_he_test",
+]
+
+LAYER_SIZES = ([2, 4, 1], [3, 2, 1], [2, 10, 5, 1], [5, 3, 4, 2, 1])
+
+
+def exercise_check(check):
+    """Turn ``NotImplementedError`` from the learner's function into a 'not done yet' message."""
+
+    @functools.wraps(check)
+    def run(target):
+        try:
+            check(target)
+        except NotImplementedError:
+            print(
+                f"{target.__name__} is not done yet: write its code where it says YOUR CODE HERE."
+            )
+            return
+        print("All tests passed.")
+
+    return run
+
+
+def _check_structure(name, parameters, layers_dims):
+    """Check the dict returned by an initializer: keys, types and shapes."""
+    assert isinstance(parameters, dict), (
+        f"{name}({layers_dims}) must return a dict, got {type(parameters).__name__}"
+    )
+    L = len(layers_dims)
+    expected_keys = {f"{p}{l}" for l in range(1, L) for p in "Wb"}
+    missing = sorted(expected_keys - parameters.keys())
+    extra = sorted(parameters.keys() - expected_keys)
+    assert not missing and not extra, (
+        f"{name}({layers_dims}) returned keys {sorted(parameters)}; missing {missing}, "
+        f"unexpected {extra}. There is one W and one b per layer l = 1 .. {L - 1}."
+    )
+    for l in range(1, L):
+        for key, shape in (
+            (f"W{l}", (layers_dims[l], layers_dims[l - 1])),
+            (f"b{l}", (layers_dims[l], 1)),
+        ):
+            value = parameters[key]
+            assert isinstance(value, np.ndarray), (
+                f"{key} must be a NumPy array, got {type(value).__name__}"
+            )
+            hint = (
+                " (transposed? W[l] has shape (n[l], n[l-1]))"
+                if value.shape == shape[::-1]
+                else ""
+            )
+            assert value.shape == shape, (
+                f"{name}({layers_dims}): {key} has shape {value.shape}, expected {shape}{hint}"
+            )
+            assert np.issubdtype(value.dtype, np.floating), (
+                f"{key} must hold floats, got dtype {value.dtype}"
+            )
+        assert not np.any(parameters[f"b{l}"]), (
+            f"b{l} must be all zeros; only the weights are drawn"
+        )
+
+
+def _check_seeded_draws(name, target, scale, scale_formula, wrong_scales):
+    """Check that W[l] equals the seed-3 standard-normal draws times ``scale(layers_dims, l)``.
+
+    The draws are taken in the course's order (``W1``, ``W2``, ...) from one stream seeded 3,
+    so ``np.random.seed(3)`` + ``np.random.randn`` and ``np.random.RandomState(3).randn`` both
+    pass.
+    ``wrong_scales`` maps a description of a likely mistake to the scale it would give.
+    """
+    for layers_dims in LAYER_SIZES:
+        parameters = target(list(layers_dims))
+        _check_structure(name, parameters, layers_dims)
+        again = target(list(layers_dims))
+        assert all(np.array_equal(parameters[k], again[k]) for k in parameters), (
+            f"{name} gave different weights on two calls: "
+            "seed the generator with 3 inside the function"
+        )
+        rng = np.random.RandomState(3)
+        for l in range(1, len(layers_dims)):
+            draws = rng.randn(layers_dims[l], layers_dims[l - 1])
+            W = parameters[f"W{l}"]
+            expected = draws * scale(layers_dims, l)
+            if np.allclose(W, expected, rtol=1e-10, atol=1e-12):
+                continue
+            ratio = np.divide(W, draws, out=np.full_like(W, np.nan), where=draws != 0)
+            if np.allclose(ratio, ratio.flat[0]):
+                diagnosis = f"W{l} is the right draws times {ratio.flat[0]:.6g}"
+                for mistake, wrong in wrong_scales.items():
+                    if np.isclose(ratio.flat[0], wrong(layers_dims, l)):
+                        diagnosis += f", which is {mistake}"
+                diagnosis += f"; expected times {scale(layers_dims, l):.6g} = {scale_formula}"
+            else:
+                diagnosis = (
+                    f"W{l} is not the expected draws (max abs difference "
+                    f"{np.max(np.abs(W - expected)):.3g}). Draw every W with "
+                    "np.random.randn(n[l], n[l-1]) in the order W1, W2, ... from one generator "
+                    "seeded 3 once, before the loop, and draw nothing for b"
+                )
+            raise AssertionError(f"{name}({layers_dims}): {diagnosis}.")
+
+
+@exercise_check
+def initialize_parameters_zeros_test(target):
+    """Check ``initialize_parameters_zeros``: every W and b is all zeros, of the right shape."""
+    for layers_dims in LAYER_SIZES:
+        parameters = target(list(layers_dims))
+        _check_structure("initialize_parameters_zeros", parameters, layers_dims)
+        for key, value in parameters.items():
+            assert not np.any(value), (
+                f"{key} must be all zeros, found {np.count_nonzero(value)} non-zero"
+            )
+
+
+@exercise_check
+def initialize_parameters_random_test(target):
+    """Check ``initialize_parameters_random``: W[l] = randn(n[l], n[l-1]) * 10, seed 3, b = 0."""
+    _check_seeded_draws(
+        "initialize_parameters_random",
+        target,
+        scale=lambda dims, l: 10.0,
+        scale_formula="10",
+        wrong_scales={
+            "the unscaled draws (multiply by 10)": lambda dims, l: 1.0,
+            "scaled by 0.01 instead of 10": lambda dims, l: 0.01,
+        },
+    )
+
+
+@exercise_check
+def initialize_parameters_he_test(target):
+    """Check ``initialize_parameters_he``: W[l] = randn(n[l], n[l-1]) * sqrt(2 / n[l-1])."""
+    _check_seeded_draws(
+        "initialize_parameters_he",
+        target,
+        scale=lambda dims, l: np.sqrt(2.0 / dims[l - 1]),
+        scale_formula="sqrt(2 / n[l-1])",
+        wrong_scales={
+            "sqrt(2 / n[l]): use the previous layer's size n[l-1]": lambda dims, l: np.sqrt(
+                2.0 / dims[l]
+            ),
+            "sqrt(1 / n[l-1]), Xavier's scale: He uses 2 in the numerator": lambda dims, l: (
+                np.sqrt(1.0 / dims[l - 1])
+            ),
+            "2 / n[l-1] without the square root": lambda dims, l: 2.0 / dims[l - 1],
+        },
+    )

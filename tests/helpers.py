@@ -1,0 +1,88 @@
+"""Helpers shared by the tests: a numerical gradient, and access to the notebooks' code."""
+
+import ast
+import importlib.util
+from pathlib import Path
+
+import nbformat
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+PART_DIRS = {
+    "init_utils": ROOT / "part_1_initialisation",
+}
+NOTEBOOKS = {
+    "init_utils": PART_DIRS["init_utils"] / "Initialization.ipynb",
+}
+
+
+def numerical_gradient(f, x, h=1e-6):
+    """Return the centered-difference gradient of the scalar ``f()`` with respect to ``x``.
+
+    ``x`` is a float64 array that ``f`` reads; it is perturbed in place one entry at a time and
+    restored, so ``f`` takes no argument: ``numerical_gradient(lambda: cost(parameters), W1)``.
+    """
+    grad = np.zeros_like(x, dtype=np.float64)
+    for index in np.ndindex(x.shape):
+        saved = x[index]
+        x[index] = saved + h
+        plus = f()
+        x[index] = saved - h
+        minus = f()
+        x[index] = saved
+        grad[index] = (plus - minus) / (2 * h)
+    return grad
+
+
+def relative_error(a, b):
+    """||a - b|| / (||a|| + ||b||), 0 when both are zero."""
+    denominator = np.linalg.norm(a) + np.linalg.norm(b)
+    return 0.0 if denominator == 0 else float(np.linalg.norm(a - b) / denominator)
+
+
+def gradient_error(J, parameters, grads):
+    """Compare ``grads`` with the numerical gradient of ``J()`` for every entry of ``parameters``.
+
+    Returns the relative error over all parameters stacked into one vector, and the relative error
+    of each parameter (to say where a failure is).
+    """
+    keys = list(parameters)
+    numeric = {key: numerical_gradient(J, parameters[key]) for key in keys}
+    error = relative_error(
+        np.concatenate([grads["d" + key].ravel() for key in keys]),
+        np.concatenate([numeric[key].ravel() for key in keys]),
+    )
+    per_key = {key: f"{relative_error(grads['d' + key], numeric[key]):.1e}" for key in keys}
+    return error, per_key
+
+
+def load_module(path, name):
+    """Import the file at ``path`` as module ``name`` (every part has its own testCases.py)."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def notebook_definitions(path):
+    """Return the namespace made by the imports and function definitions of a notebook.
+
+    Only top-level ``import`` and ``def`` statements of the code cells run (IPython magics are
+    dropped), so the tests call the notebook's own solutions and ``model`` without training
+    anything or drawing a plot.
+    """
+    notebook = nbformat.read(path, as_version=4)
+    namespace = {"__name__": f"notebook_{Path(path).stem}"}
+    for cell in notebook.cells:
+        if cell.cell_type != "code":
+            continue
+        source = "\n".join(
+            line for line in cell.source.splitlines() if not line.lstrip().startswith(("%", "!"))
+        )
+        kept = [
+            node
+            for node in ast.parse(source).body
+            if isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef))
+        ]
+        exec(compile(ast.Module(body=kept, type_ignores=[]), str(path), "exec"), namespace)
+    return namespace

@@ -1,0 +1,195 @@
+"""The contract every utils module keeps: same names, shapes, keys, errors and correct gradients.
+
+Each part folder is self-contained, so a few helpers exist in more than one module; this suite,
+run against every module in ``MODULES``, keeps the copies from drifting apart.
+"""
+
+import importlib
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tests.helpers import gradient_error
+
+# Per module: its cost function and its data loader (the course named them differently per part).
+MODULES = {
+    "init_utils": {"cost": "compute_loss", "loader": "load_dataset"},
+}
+THREE_LAYER_MODULES = [name for name, spec in MODULES.items() if "cost" in spec]
+PARAMETER_KEYS = ("W1", "b1", "W2", "b2", "W3", "b3")
+
+
+@pytest.fixture(params=list(MODULES))
+def utils(request):
+    return importlib.import_module(request.param)
+
+
+@pytest.fixture(params=THREE_LAYER_MODULES)
+def network(request):
+    module = importlib.import_module(request.param)
+    return module, getattr(module, MODULES[request.param]["cost"])
+
+
+def random_network(seed, n_x=3, n1=4, n2=3, m=7):
+    """Non-zero weights and biases (zeros would hide bugs), inputs and 0/1 labels."""
+    rng = np.random.RandomState(seed)
+    dims = [n_x, n1, n2, 1]
+    parameters = {}
+    for l in (1, 2, 3):
+        parameters[f"W{l}"] = rng.randn(dims[l], dims[l - 1]) * 0.7
+        parameters[f"b{l}"] = rng.randn(dims[l], 1) * 0.3
+    X = rng.randn(n_x, m)
+    Y = (rng.rand(1, m) > 0.5).astype(int)
+    return X, Y, parameters
+
+
+def test_every_module_exposes_the_same_activations(utils):
+    z = np.linspace(-800, 800, 401).reshape(1, -1)
+    with np.errstate(all="raise"):
+        s = utils.sigmoid(z)
+    assert s.shape == z.shape and np.all((s >= 0) & (s <= 1))
+    np.testing.assert_allclose(utils.sigmoid(np.array([0.0, 2.0])), [0.5, 1 / (1 + np.exp(-2))])
+    np.testing.assert_array_equal(utils.relu(np.array([-2.0, 0.0, 3.0])), [0.0, 0.0, 3.0])
+
+
+def test_forward_returns_probabilities_and_the_course_cache(network):
+    utils, _ = network
+    X, _, parameters = random_network(0)
+    A3, cache = utils.forward_propagation(X, parameters)
+    assert A3.shape == (1, X.shape[1]) and np.all((A3 > 0) & (A3 < 1))
+    assert isinstance(cache, tuple) and len(cache) == 12
+    Z1, A1, W1, b1, Z2, A2, W2, b2, Z3, A3_cached, W3, b3 = cache
+    np.testing.assert_allclose(Z1, parameters["W1"] @ X + parameters["b1"])
+    np.testing.assert_allclose(A1, np.maximum(0, Z1))
+    np.testing.assert_allclose(Z2, W2 @ A1 + b2)
+    np.testing.assert_allclose(Z3, W3 @ A2 + b3)
+    assert A3_cached is A3 and W1 is parameters["W1"] and b3 is parameters["b3"]
+
+
+@given(
+    seed=st.integers(0, 2**31 - 1),
+    n_x=st.integers(1, 5),
+    n1=st.integers(1, 6),
+    n2=st.integers(1, 5),
+    m=st.integers(1, 8),
+)
+def test_backward_matches_the_numerical_gradient(seed, n_x, n1, n2, m):
+    for name in THREE_LAYER_MODULES:
+        utils = importlib.import_module(name)
+        cost = getattr(utils, MODULES[name]["cost"])
+        X, Y, parameters = random_network(seed, n_x, n1, n2, m)
+        _, cache = utils.forward_propagation(X, parameters)
+        grads = utils.backward_propagation(X, Y, cache)
+
+        def J(utils=utils, cost=cost, X=X, Y=Y, parameters=parameters):
+            return cost(utils.forward_propagation(X, parameters)[0], Y)
+
+        error, per_key = gradient_error(J, parameters, grads)
+        assert error < 1e-7, f"{name}: relative error {error:.2e}; per parameter {per_key}"
+
+
+def test_backward_returns_every_gradient_with_its_shape(network):
+    utils, _ = network
+    X, Y, parameters = random_network(1)
+    A3, cache = utils.forward_propagation(X, parameters)
+    grads = utils.backward_propagation(X, Y, cache)
+    for key in PARAMETER_KEYS:
+        assert grads["d" + key].shape == parameters[key].shape
+    for l, Z in ((1, cache[0]), (2, cache[4]), (3, cache[8])):
+        assert grads[f"dZ{l}"].shape == Z.shape
+    for l, A in ((1, cache[1]), (2, cache[5])):
+        assert grads[f"dA{l}"].shape == A.shape
+    np.testing.assert_allclose(grads["dZ3"], (A3 - Y) / X.shape[1])
+
+
+def test_update_parameters_steps_against_the_gradient_without_mutating(network):
+    utils, _ = network
+    X, Y, parameters = random_network(2)
+    before = {key: value.copy() for key, value in parameters.items()}
+    grads = utils.backward_propagation(X, Y, utils.forward_propagation(X, parameters)[1])
+    updated = utils.update_parameters(parameters, grads, 0.1)
+    assert set(updated) == set(PARAMETER_KEYS)
+    for key in PARAMETER_KEYS:
+        np.testing.assert_allclose(updated[key], before[key] - 0.1 * grads["d" + key])
+        np.testing.assert_array_equal(parameters[key], before[key])
+
+
+def test_predict_returns_integer_labels_and_prints_the_accuracy(network, capsys):
+    utils, _ = network
+    X, Y, parameters = random_network(3, m=20)
+    p = utils.predict(X, Y, parameters)
+    A3, _ = utils.forward_propagation(X, parameters)
+    assert p.shape == (1, 20) and np.issubdtype(p.dtype, np.integer)
+    np.testing.assert_array_equal(p, (A3 > 0.5).astype(int))
+    assert capsys.readouterr().out == f"Accuracy: {np.mean(p == Y):.4f}\n"
+    np.testing.assert_array_equal(utils.predict_dec(parameters, X), A3 > 0.5)
+
+
+def test_loader_returns_column_examples_without_side_effects(utils):
+    loader = getattr(utils, MODULES[utils.__name__]["loader"])
+    state = np.random.get_state()[1].copy()
+    plt.close("all")
+    train_X, train_Y, test_X, test_Y = loader()
+    assert plt.get_fignums() == [], "a loader must not plot"
+    np.testing.assert_array_equal(np.random.get_state()[1], state)
+    for X, Y in ((train_X, train_Y), (test_X, test_Y)):
+        assert X.ndim == 2 and Y.shape == (1, X.shape[1])
+        assert set(np.unique(Y)) <= {0, 1}
+    again = loader()
+    for first, second in zip((train_X, train_Y, test_X, test_Y), again):
+        np.testing.assert_array_equal(first, second)
+
+
+def test_plot_decision_boundary_draws_on_the_given_axes(utils):
+    X, Y, parameters = random_network(4, n_x=2, m=30)
+    fig, ax = plt.subplots()
+    try:
+        returned = utils.plot_decision_boundary(
+            lambda x: utils.predict_dec(parameters, x.T), X, Y, ax=ax
+        )
+        assert returned is ax and ax.collections
+    finally:
+        plt.close(fig)
+
+
+BAD_INPUTS = [
+    ("X has 3 rows but W1 expects 2", lambda X, Y, p: (np.vstack([X, X[:1]]), Y, p), ValueError),
+    ("X must be a 2-D array", lambda X, Y, p: (X[0], Y, p), ValueError),
+    (
+        "parameters is missing W2",
+        lambda X, Y, p: (X, Y, {k: v for k, v in p.items() if k != "W2"}),
+        KeyError,
+    ),
+    ("b2 must have shape", lambda X, Y, p: (X, Y, {**p, "b2": p["b2"].T}), ValueError),
+    ("X contains NaN", lambda X, Y, p: (np.where(X > 1, np.nan, X), Y, p), ValueError),
+    ("W2 contains NaN", lambda X, Y, p: (X, Y, {**p, "W2": p["W2"] * np.nan}), ValueError),
+    ("Y must have shape (1, 10)", lambda X, Y, p: (X, Y[:, :5], p), ValueError),
+    ("Y must contain only 0 and 1", lambda X, Y, p: (X, Y * 2, p), ValueError),
+]
+
+
+@pytest.mark.parametrize("message, corrupt, error", BAD_INPUTS, ids=[b[0] for b in BAD_INPUTS])
+def test_bad_input_gets_an_error_that_names_the_argument(network, message, corrupt, error):
+    utils, cost = network
+    X, Y, parameters = random_network(5, n_x=2, m=10)
+    X[0, 0] = 2.0  # so that the NaN case has an entry above 1
+    X, Y, parameters = corrupt(X, Y, parameters)
+    with pytest.raises(error, match=message.replace("(", r"\(").replace(")", r"\)")):
+        A3, cache = utils.forward_propagation(X, parameters)
+        cost(A3, Y)
+        utils.backward_propagation(X, Y, cache)
+
+
+def test_update_parameters_rejects_a_bad_step_or_missing_gradient(network):
+    utils, _ = network
+    X, Y, parameters = random_network(6)
+    grads = utils.backward_propagation(X, Y, utils.forward_propagation(X, parameters)[1])
+    with pytest.raises(ValueError, match="learning_rate must be a positive number"):
+        utils.update_parameters(parameters, grads, -0.1)
+    with pytest.raises(KeyError, match="grads is missing dW3"):
+        utils.update_parameters(parameters, {k: v for k, v in grads.items() if k != "dW3"}, 0.1)
+    with pytest.raises(ValueError, match=r"grads\['db1'\] has shape"):
+        utils.update_parameters(parameters, {**grads, "db1": grads["db1"].T}, 0.1)

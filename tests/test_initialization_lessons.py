@@ -1,0 +1,174 @@
+"""Every result the Initialization notebook states, recomputed from the notebook's own code."""
+
+import contextlib
+import io
+import re
+import warnings
+
+import init_utils
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+
+from tests.helpers import NOTEBOOKS, notebook_definitions
+
+LN2 = np.log(2)
+
+
+@pytest.fixture(scope="module")
+def nb():
+    namespace = notebook_definitions(NOTEBOOKS["init_utils"])
+    data = init_utils.load_dataset()
+    namespace.update(zip(("train_X", "train_Y", "test_X", "test_Y"), data))
+    return namespace
+
+
+@pytest.fixture(scope="module")
+def runs(nb):
+    """Train the notebook's model once per initialization; keep its printed costs, accuracies."""
+    results = {}
+    for name in ("zeros", "random", "he", "xavier"):
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed), warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # plt.show() on a non-interactive backend
+            parameters = nb["model"](nb["train_X"], nb["train_Y"], initialization=name)
+        plt.close("all")
+        costs = [
+            float(c) for c in re.findall(r"Cost after iteration \d+: (\S+)", printed.getvalue())
+        ]
+        results[name] = {
+            "parameters": parameters,
+            "costs": costs,
+            "train": nb["accuracy"](parameters, nb["train_X"], nb["train_Y"]),
+            "test": nb["accuracy"](parameters, nb["test_X"], nb["test_Y"]),
+        }
+    return results
+
+
+def test_zero_initialization_never_moves_from_ln2_and_stays_at_50_percent(runs):
+    zeros = runs["zeros"]
+    assert len(zeros["costs"]) == 15
+    np.testing.assert_allclose(zeros["costs"], LN2, rtol=0, atol=5e-7)  # printed to 6 decimals
+    assert zeros["train"] == 0.5 and zeros["test"] == 0.5
+    for l in (1, 2, 3):
+        assert not np.any(zeros["parameters"][f"W{l}"]), f"W{l} moved away from zero"
+    assert abs(zeros["parameters"]["b3"].item()) < 1e-12
+
+
+def test_zero_initialization_predicts_one_class_everywhere(nb, runs):
+    a3, _ = init_utils.forward_propagation(nb["train_X"], runs["zeros"]["parameters"])
+    assert np.all(a3 == 0.5)
+    assert init_utils.compute_loss(a3, nb["train_Y"]) == pytest.approx(LN2, rel=1e-15)
+    predictions = init_utils.predict_dec(runs["zeros"]["parameters"], nb["train_X"])
+    assert np.unique(predictions).tolist() == [False]
+
+
+def test_constant_initialization_never_breaks_symmetry_and_a_nudge_does(nb):
+    symmetric = nb["constant_initialization"]([2, 10, 5, 1], 0.5)
+    history = nb["first_layer_trajectories"](symmetric)
+    assert history.shape == (2000, 10)
+    assert np.ptp(history, axis=1).max() == 0.0, "the hidden units became different"
+    assert np.ptp(history[0]) == 0.0 and np.ptp(history[-1] - history[0]) == 0.0
+    rng = np.random.RandomState(1)
+    nudged = {
+        k: v + 0.01 * rng.randn(*v.shape) if k[0] == "W" else v for k, v in symmetric.items()
+    }
+    assert np.ptp(nb["first_layer_trajectories"](nudged)[-1]) > 0.01
+
+
+def test_large_random_initialization_reaches_the_courses_83_and_86_percent(runs):
+    assert runs["random"]["train"] == pytest.approx(0.83, abs=0.005)
+    assert runs["random"]["test"] == pytest.approx(0.86, abs=0.005)
+
+
+def test_large_random_initialization_starts_with_a_huge_cost(runs):
+    first_random, first_he = runs["random"]["costs"][0], runs["he"]["costs"][0]
+    assert first_random > 18, "the notebook says the first cost is above 18"
+    assert first_he == pytest.approx(0.88, abs=0.005)
+    assert first_random > 20 * LN2
+
+
+def test_large_random_cost_is_the_share_of_saturated_mistakes_times_53_ln2(nb):
+    parameters = nb["initialize_parameters_random"]([2, 10, 5, 1])
+    X, Y = nb["train_X"], nb["train_Y"]
+    a3, cache = init_utils.forward_propagation(X, parameters)
+    Z3 = cache[8]
+    saturated = (a3 == 0) | (a3 == 1)
+    wrong = saturated & (a3 != Y)
+    assert 1000 < np.median(np.abs(Z3)) < 10000, "the notebook says Z3 lands in the thousands"
+    assert saturated.all()
+    assert wrong.mean() == pytest.approx(0.5, abs=0.05)
+    assert init_utils.compute_loss(a3, Y) == pytest.approx(wrong.mean() * 53 * LN2, rel=1e-12)
+    exact = np.mean(np.where(Y == 1, np.logaddexp(0, -Z3), np.logaddexp(0, Z3)))
+    assert exact > init_utils.compute_loss(a3, Y)
+
+
+def test_large_random_ends_with_about_six_times_hes_cost(nb, runs):
+    def final_cost(name):
+        a3, _ = init_utils.forward_propagation(nb["train_X"], runs[name]["parameters"])
+        return init_utils.compute_loss(a3, nb["train_Y"])
+
+    assert 5.5 < final_cost("random") / final_cost("he") < 6.5
+
+
+def test_he_initialization_reaches_the_courses_99_3_and_96_percent(runs):
+    assert runs["he"]["train"] == pytest.approx(0.993, abs=0.0005)
+    assert runs["he"]["test"] == pytest.approx(0.96, abs=0.005)
+
+
+def test_he_beats_large_random_initialization_on_test_accuracy(runs):
+    assert runs["he"]["test"] > runs["random"]["test"] + 0.05
+
+
+def test_xavier_trains_well_but_he_ends_ahead_on_the_test_set(runs):
+    assert runs["xavier"]["train"] >= 0.98
+    assert runs["he"]["test"] > runs["xavier"]["test"]
+
+
+def test_he_initialization_has_the_courses_first_weights(nb):
+    np.testing.assert_allclose(
+        nb["initialize_parameters_he"]([2, 4, 1])["W1"],
+        [
+            [1.78862847, 0.43650985],
+            [0.09649747, -1.8634927],
+            [-0.2773882, -0.35475898],
+            [-0.08274148, -0.62700068],
+        ],
+        atol=5e-9,
+    )
+
+
+@pytest.mark.parametrize("name", ["zeros", "random", "he"])
+def test_initializers_reject_a_non_positive_layer_size(nb, name):
+    with pytest.raises(ValueError, match=r"layers_dims\[1\] must be a positive layer size"):
+        nb[f"initialize_parameters_{name}"]([2, 0, 1])
+
+
+def test_model_rejects_an_unknown_initialization(nb):
+    with pytest.raises(ValueError, match="initialization must be zeros, random, he or xavier"):
+        nb["model"](nb["train_X"], nb["train_Y"], initialization="ones")
+
+
+def test_deep_relu_network_vanishes_explodes_or_keeps_its_spread_by_scale(nb):
+    width = 100
+    spread = {
+        name: nb["activation_spread"](scale, width=width)
+        for name, scale in {
+            "small": 0.01,
+            "large": 1.0,
+            "xavier": np.sqrt(1 / width),
+            "he": np.sqrt(2 / width),
+        }.items()
+    }
+    per_layer = {name: (s[-1] / s[0]) ** (1 / 10) for name, s in spread.items()}
+    # Equation (5): the per-layer factor on the standard deviation is scale * sqrt(n / 2).
+    assert per_layer["small"] == pytest.approx(0.01 * np.sqrt(width / 2), rel=0.1)
+    assert per_layer["large"] == pytest.approx(np.sqrt(width / 2), rel=0.1)
+    assert per_layer["xavier"] == pytest.approx(1 / np.sqrt(2), rel=0.1)
+    assert spread["small"][-1] / spread["small"][0] < 1e-10
+    assert spread["large"][-1] / spread["large"][0] > 1e7
+    assert 0.01 < spread["xavier"][-1] / spread["xavier"][0] < 0.1
+    assert 0.5 < spread["he"][-1] / spread["he"][0] < 2
+    assert np.all(spread["he"] / spread["he"][0] > 0.5) and np.all(
+        spread["he"] / spread["he"][0] < 2
+    )
