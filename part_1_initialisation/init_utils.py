@@ -32,6 +32,7 @@ __all__ = [
     "load_dataset",
     "plot_decision_boundary",
     "check_layers_dims",
+    "check_parameters",
 ]
 
 PARAMETER_KEYS = ("W1", "b1", "W2", "b2", "W3", "b3")
@@ -138,8 +139,19 @@ def check_layers_dims(layers_dims):
 _LAYERS = tuple((l, f"W{l}", f"b{l}") for l in (1, 2, 3))
 
 
-def _check_parameters(X, parameters):
-    """Check the keys and shapes of ``parameters`` against each other and ``X``."""
+def check_parameters(X, parameters):
+    """Check that ``parameters`` holds W1, b1, W2, b2, W3, b3 with shapes that fit ``X``.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_x, m)
+    parameters : dict
+
+    Raises
+    ------
+    KeyError, TypeError, ValueError
+        Naming the missing key, or the array whose shape does not fit and what it should be.
+    """
     if not isinstance(parameters, Mapping):
         raise TypeError(f"parameters must be a dict, got {type(parameters).__name__}")
     missing = [key for key in PARAMETER_KEYS if key not in parameters]
@@ -203,7 +215,7 @@ def forward_propagation(X, parameters):
     .. math:: Z^{[l]} = W^{[l]} A^{[l-1]} + b^{[l]}, \quad A^{[l]} = g^{[l]}(Z^{[l]})
     """
     X = _as_matrix("X", X)
-    _check_parameters(X, parameters)
+    check_parameters(X, parameters)
     W1, b1 = parameters["W1"], parameters["b1"]
     W2, b2 = parameters["W2"], parameters["b2"]
     W3, b3 = parameters["W3"], parameters["b3"]

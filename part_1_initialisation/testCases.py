@@ -1,9 +1,10 @@
 """Checks for the exercises of the Initialization notebook.
 
-Each check takes the learner's function, calls it on a few layer sizes, and either prints
-``All tests passed.`` or raises ``AssertionError`` saying what is off: which key, which shape, by
-how much, and the most likely mistake. A function that still raises ``NotImplementedError`` (an
-exercise not done yet) gets a one-line reminder instead of a traceback.
+Each check takes the learner's function, calls it on a few layer sizes, and either prints the
+notebook's example followed by ``All tests passed.`` or raises ``AssertionError`` saying what is
+off: which key, which shape, by how much, and the most likely mistake. A function that still
+raises ``NotImplementedError`` (an exercise not done yet) gets a one-line reminder instead of a
+traceback.
 """
 
 import functools
@@ -114,6 +115,12 @@ def _check_seeded_draws(name, target, scale, scale_formula, wrong_scales):
             raise AssertionError(f"{name}({layers_dims}): {diagnosis}.")
 
 
+def _show(target, layers_dims):
+    """Print what ``target(layers_dims)`` returns, the example the notebook shows."""
+    for key, value in target(list(layers_dims)).items():
+        print(f"{key} = {np.round(value, 8).tolist()}")
+
+
 @exercise_check
 def initialize_parameters_zeros_test(target):
     """Check ``initialize_parameters_zeros``: every W and b is all zeros, of the right shape."""
@@ -124,6 +131,7 @@ def initialize_parameters_zeros_test(target):
             assert not np.any(value), (
                 f"{key} must be all zeros, found {np.count_nonzero(value)} non-zero"
             )
+    _show(target, [3, 2, 1])
 
 
 @exercise_check
@@ -139,6 +147,7 @@ def initialize_parameters_random_test(target):
             "scaled by 0.01 instead of 10": lambda dims, l: 0.01,
         },
     )
+    _show(target, [3, 2, 1])
 
 
 @exercise_check
@@ -159,3 +168,4 @@ def initialize_parameters_he_test(target):
             "2 / n[l-1] without the square root": lambda dims, l: 2.0 / dims[l - 1],
         },
     )
+    _show(target, [2, 4, 1])

@@ -2,6 +2,7 @@
 
 import ast
 import importlib.util
+import sys
 from pathlib import Path
 
 import nbformat
@@ -10,9 +11,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 PART_DIRS = {
     "init_utils": ROOT / "part_1_initialisation",
+    "reg_utils": ROOT / "part_2_regularization",
 }
 NOTEBOOKS = {
     "init_utils": PART_DIRS["init_utils"] / "Initialization.ipynb",
+    "reg_utils": PART_DIRS["reg_utils"] / "Regularization.ipynb",
 }
 
 
@@ -69,20 +72,32 @@ def notebook_definitions(path):
 
     Only top-level ``import`` and ``def`` statements of the code cells run (IPython magics are
     dropped), so the tests call the notebook's own solutions and ``model`` without training
-    anything or drawing a plot.
+    anything or drawing a plot. The imports resolve as in the notebook's kernel: the notebook's
+    folder comes first on ``sys.path``, so ``testCases`` is that part's own.
     """
     notebook = nbformat.read(path, as_version=4)
     namespace = {"__name__": f"notebook_{Path(path).stem}"}
-    for cell in notebook.cells:
-        if cell.cell_type != "code":
-            continue
-        source = "\n".join(
-            line for line in cell.source.splitlines() if not line.lstrip().startswith(("%", "!"))
-        )
-        kept = [
-            node
-            for node in ast.parse(source).body
-            if isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef))
-        ]
-        exec(compile(ast.Module(body=kept, type_ignores=[]), str(path), "exec"), namespace)
+    folder = str(Path(path).parent)
+    saved = sys.modules.pop("testCases", None)
+    sys.path.insert(0, folder)
+    try:
+        for cell in notebook.cells:
+            if cell.cell_type != "code":
+                continue
+            source = "\n".join(
+                line
+                for line in cell.source.splitlines()
+                if not line.lstrip().startswith(("%", "!"))
+            )
+            kept = [
+                node
+                for node in ast.parse(source).body
+                if isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef))
+            ]
+            exec(compile(ast.Module(body=kept, type_ignores=[]), str(path), "exec"), namespace)
+    finally:
+        sys.path.remove(folder)
+        sys.modules.pop("testCases", None)
+        if saved is not None:
+            sys.modules["testCases"] = saved
     return namespace

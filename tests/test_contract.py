@@ -17,6 +17,7 @@ from tests.helpers import gradient_error
 # Per module: its cost function and its data loader (the course named them differently per part).
 MODULES = {
     "init_utils": {"cost": "compute_loss", "loader": "load_dataset"},
+    "reg_utils": {"cost": "compute_cost", "loader": "load_2D_dataset"},
 }
 THREE_LAYER_MODULES = [name for name, spec in MODULES.items() if "cost" in spec]
 PARAMETER_KEYS = ("W1", "b1", "W2", "b2", "W3", "b3")

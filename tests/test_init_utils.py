@@ -2,10 +2,11 @@
 
 import warnings
 
-import init_utils
 import numpy as np
 import pytest
 import sklearn.datasets
+
+import init_utils
 
 
 def test_load_dataset_is_the_courses_make_circles_data():

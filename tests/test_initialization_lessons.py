@@ -5,11 +5,11 @@ import io
 import re
 import warnings
 
-import init_utils
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
+import init_utils
 from tests.helpers import NOTEBOOKS, notebook_definitions
 
 LN2 = np.log(2)

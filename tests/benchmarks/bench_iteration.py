@@ -1,4 +1,4 @@
-"""Cost of one training iteration with the utils modules, against a plain NumPy loop of the same math.
+"""Time one training iteration with the utils modules against a plain NumPy loop of the same math.
 
     python tests/benchmarks/bench_iteration.py
 
@@ -15,8 +15,10 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "part_1_initialisation"))
+sys.path.insert(0, str(ROOT / "part_2_regularization"))
 
 import init_utils  # noqa: E402
+import reg_utils  # noqa: E402
 
 
 def plain_iteration(X, Y, p, learning_rate=0.01):
@@ -68,14 +70,24 @@ def measure(name, X, Y, dims, run_utils, number=2000, repeat=7):
 
 
 def main():
-    train_X, train_Y, _, _ = init_utils.load_dataset()
-    measure(
-        "init_utils",
-        train_X,
-        train_Y,
-        [2, 10, 5, 1],
-        lambda X, Y, p: utils_iteration(init_utils, init_utils.compute_loss, X, Y, p),
-    )
+    loaders = {
+        "init_utils": (
+            init_utils,
+            init_utils.compute_loss,
+            init_utils.load_dataset,
+            [2, 10, 5, 1],
+        ),
+        "reg_utils": (reg_utils, reg_utils.compute_cost, reg_utils.load_2D_dataset, [2, 20, 3, 1]),
+    }
+    for name, (utils, cost, loader, dims) in loaders.items():
+        train_X, train_Y, _, _ = loader()
+        measure(
+            name,
+            train_X,
+            train_Y,
+            dims,
+            lambda X, Y, p, utils=utils, cost=cost: utils_iteration(utils, cost, X, Y, p),
+        )
 
 
 if __name__ == "__main__":

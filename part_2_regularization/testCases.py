@@ -1,0 +1,367 @@
+"""Test cases and checks for the exercises of the Regularization notebook.
+
+The ``*_test_case`` builders give the small inputs the notebook prints results for (the course's
+names). The ``*_test`` checks take the learner's function, try it on several shapes, seeds and
+hyperparameters, and either print ``All tests passed.`` or raise ``AssertionError`` saying what is
+off and the most likely mistake. A function that still raises ``NotImplementedError`` gets a
+one-line reminder instead of a traceback.
+"""
+
+import functools
+
+import numpy as np
+
+from reg_utils import backward_propagation, compute_cost, forward_propagation, relu, sigmoid
+
+__all__ = [
+    "compute_cost_with_regularization_test_case",
+    "backward_propagation_with_regularization_test_case",
+    "forward_propagation_with_dropout_test_case",
+    "backward_propagation_with_dropout_test_case",
+    "compute_cost_with_regularization_test",
+    "backward_propagation_with_regularization_test",
+    "forward_propagation_with_dropout_test",
+    "backward_propagation_with_dropout_test",
+]
+
+GRADIENT_KEYS = ("dW1", "db1", "dW2", "db2", "dW3", "db3")
+
+
+def exercise_check(check):
+    """Turn ``NotImplementedError`` from the learner's function into a 'not done yet' message."""
+
+    @functools.wraps(check)
+    def run(target):
+        try:
+            check(target)
+        except NotImplementedError:
+            print(
+                f"{target.__name__} is not done yet: write its code where it says YOUR CODE HERE."
+            )
+            return
+        print("All tests passed.")
+
+    return run
+
+
+def _network(rng, dims, m):
+    """Inputs, 0/1 labels and non-zero parameters for a network of layer sizes ``dims``."""
+    X = rng.randn(dims[0], m)
+    parameters = {}
+    for l in range(1, len(dims)):
+        parameters[f"W{l}"] = rng.randn(dims[l], dims[l - 1])
+        parameters[f"b{l}"] = rng.randn(dims[l], 1)
+    Y = (rng.rand(1, m) > 0.5).astype(int)
+    return X, Y, parameters
+
+
+def _course_parameters(rng):
+    """W1, b1, W2, b2, W3, b3 of the network [3, 2, 3, 1], drawn from ``rng`` in that order."""
+    parameters = {}
+    for l, (rows, cols) in enumerate(((2, 3), (3, 2), (1, 3)), start=1):
+        parameters[f"W{l}"] = rng.randn(rows, cols)
+        parameters[f"b{l}"] = rng.randn(rows, 1)
+    return parameters
+
+
+def _course_network():
+    """The course's small network: X (3, 5) then the parameters, all drawn with seed 1."""
+    rng = np.random.RandomState(1)
+    X = rng.randn(3, 5)
+    return X, _course_parameters(rng)
+
+
+def compute_cost_with_regularization_test_case():
+    """Return ``(A3, Y, parameters)``: five predictions and the weights of a [3, 2, 3, 1] network.
+
+    As in the course, ``A3`` is the output of the network of
+    ``forward_propagation_with_dropout_test_case`` (without dropout), while ``parameters`` are
+    drawn from seed 1 directly, W1, b1, W2, ... in turn.
+    """
+    X, network = _course_network()
+    A3, _ = forward_propagation(X, network)
+    parameters = _course_parameters(np.random.RandomState(1))
+    Y = np.array([[1, 1, 0, 1, 0]])
+    return A3, Y, parameters
+
+
+def backward_propagation_with_regularization_test_case():
+    """Return ``(X, Y, cache)``: the cache of a forward pass through the network [3, 2, 3, 1]."""
+    X, parameters = _course_network()
+    Y = np.array([[1, 1, 0, 1, 0]])
+    _, cache = forward_propagation(X, parameters)
+    return X, Y, cache
+
+
+def forward_propagation_with_dropout_test_case():
+    """Return ``(X, parameters)`` for the network [3, 2, 3, 1] on five examples."""
+    return _course_network()
+
+
+def backward_propagation_with_dropout_test_case():
+    """Return ``(X, Y, cache)``: a dropout cache with fixed masks (keep_prob 0.8, seed 1)."""
+    X, parameters = _course_network()
+    Y = np.array([[1, 1, 0, 1, 0]])
+    cache = _dropout_forward(X, parameters, 0.8, np.random.RandomState(1))
+    return X, Y, cache
+
+
+def _l2_penalty(parameters, lambd, m, keys=None):
+    """lambd / (2m) times the sum of squares of the arrays named by ``keys`` (default: every W)."""
+    keys = [key for key in parameters if key.startswith("W")] if keys is None else keys
+    return lambd / (2 * m) * sum(np.sum(parameters[key] ** 2) for key in keys)
+
+
+def _dropout_forward(X, parameters, keep_prob, rng):
+    """The reference inverted-dropout forward pass; returns the 14-tuple cache."""
+    W1, b1, W2, b2, W3, b3 = (parameters[k] for k in ("W1", "b1", "W2", "b2", "W3", "b3"))
+    Z1 = W1 @ X + b1
+    D1 = rng.random_sample(Z1.shape) < keep_prob
+    A1 = relu(Z1) * D1 / keep_prob
+    Z2 = W2 @ A1 + b2
+    D2 = rng.random_sample(Z2.shape) < keep_prob
+    A2 = relu(Z2) * D2 / keep_prob
+    Z3 = W3 @ A2 + b3
+    A3 = sigmoid(Z3)
+    return (Z1, D1, A1, W1, b1, Z2, D2, A2, W2, b2, Z3, A3, W3, b3)
+
+
+def _dropout_backward(X, Y, cache, keep_prob):
+    (Z1, D1, A1, W1, b1, Z2, D2, A2, W2, b2, Z3, A3, W3, b3) = cache
+    m = X.shape[1]
+    dZ3 = (A3 - Y) / m
+    dA2 = (W3.T @ dZ3) * D2 / keep_prob
+    dZ2 = dA2 * (Z2 > 0)
+    dA1 = (W2.T @ dZ2) * D1 / keep_prob
+    dZ1 = dA1 * (Z1 > 0)
+    return {
+        "dW3": dZ3 @ A2.T, "db3": dZ3.sum(axis=1, keepdims=True), "dA2": dA2,
+        "dW2": dZ2 @ A1.T, "db2": dZ2.sum(axis=1, keepdims=True), "dA1": dA1,
+        "dW1": dZ1 @ X.T, "db1": dZ1.sum(axis=1, keepdims=True),
+    }  # fmt: skip
+
+
+def _show(name, value):
+    """Print an array of the notebook's example, rounded so that it reads the same everywhere."""
+    print(f"{name} = {np.round(value, 8).tolist()}")
+
+
+def _compare_gradients(name, grads, expected, hints):
+    assert isinstance(grads, dict), f"{name} must return a dict, got {type(grads).__name__}"
+    for key in expected:
+        assert key in grads, f"{name} returned no {key}; it must return {', '.join(expected)}"
+        got, want = np.asarray(grads[key]), expected[key]
+        assert got.shape == want.shape, f"{key} has shape {got.shape}, expected {want.shape}"
+        if np.allclose(got, want, rtol=1e-7, atol=1e-10):
+            continue
+        message = f"{key} is off by up to {np.max(np.abs(got - want)):.3g}"
+        for mistake, wrong in hints(key).items():
+            if np.allclose(got, wrong, rtol=1e-7, atol=1e-10):
+                message += f": it equals {mistake}"
+                break
+        raise AssertionError(message)
+
+
+@exercise_check
+def compute_cost_with_regularization_test(target):
+    """Check cross-entropy + lambd / (2m) * sum of squared weights of every layer."""
+    for seed, dims, m, lambd in (
+        (0, [3, 2, 3, 1], 5, 0.1),
+        (3, [3, 4, 4, 3, 1], 6, 0.3),
+        (1, [4, 5, 2, 1], 7, 0.0),
+        (2, [2, 3, 1], 4, 1.5),
+    ):
+        rng = np.random.RandomState(seed)
+        _, Y, parameters = _network(rng, dims, m)
+        A3 = rng.uniform(0.05, 0.95, size=(1, m))
+        got = target(A3, Y, parameters, lambd)
+        assert np.ndim(got) == 0, f"the cost must be a number, got shape {np.shape(got)}"
+        cross_entropy = compute_cost(A3, Y)
+        want = cross_entropy + _l2_penalty(parameters, lambd, m)
+        if np.isclose(got, want, rtol=1e-10):
+            continue
+        layers = len(dims) - 1
+        hints = {
+            "twice the L2 term: the penalty is lambd / (2m), not lambd / m": cross_entropy
+            + 2 * _l2_penalty(parameters, lambd, m),
+            "the L2 term without the cross-entropy": _l2_penalty(parameters, lambd, m),
+            "the cross-entropy alone: add the L2 term": cross_entropy,
+            "the L2 term of W1, W2, W3 only: sum over every layer of the network": cross_entropy
+            + _l2_penalty(parameters, lambd, m, ["W1", "W2", "W3"][:layers]),
+            "an L2 term that includes the biases: only the weights W are penalized": cross_entropy
+            + _l2_penalty(parameters, lambd, m, list(parameters)),
+        }
+        hint = next((h for h, v in hints.items() if np.isclose(got, v, rtol=1e-10)), "")
+        raise AssertionError(
+            f"cost for {layers} layers, m = {m}, lambd = {lambd}: got {got:.10g}, expected "
+            f"{want:.10g}" + (f"; you computed {hint}" if hint else "")
+        )
+
+    A3, Y, parameters = compute_cost_with_regularization_test_case()
+    print(f"cost = {target(A3, Y, parameters, lambd=0.1):.8f}")
+
+
+@exercise_check
+def backward_propagation_with_regularization_test(target):
+    """Check the gradients: backward propagation plus lambd / m * W for each weight."""
+    for seed, dims, m, lambd in (
+        (0, [3, 2, 3, 1], 5, 0.7),
+        (1, [4, 6, 3, 1], 8, 0.1),
+        (2, [2, 5, 2, 1], 3, 0.0),
+    ):
+        X, Y, parameters = _network(np.random.RandomState(seed), dims, m)
+        _, cache = forward_propagation(X, parameters)
+        plain = backward_propagation(X, Y, cache)
+        expected = {
+            k: plain[k] + (lambd / m * parameters[k[1:]] if k[1] == "W" else 0)
+            for k in GRADIENT_KEYS
+        }
+
+        def hints(key, plain=plain, parameters=parameters, lambd=lambd, m=m):
+            if key[1] != "W":
+                return {
+                    "the gradient plus lambd / m * b: b is not penalized": plain[key]
+                    + lambd / m * parameters[key[1:]]
+                }
+            W = parameters[key[1:]]
+            return {
+                "the gradient without the L2 term": plain[key],
+                "the gradient plus lambd * W: divide by m": plain[key] + lambd * W,
+                "the gradient plus 2 * lambd / m * W: the 2 of the square cancels the 1/2": plain[
+                    key
+                ]
+                + 2 * lambd / m * W,
+            }
+
+        _compare_gradients(
+            f"backward_propagation_with_regularization (lambd = {lambd})",
+            target(X, Y, cache, lambd),
+            expected,
+            hints,
+        )
+
+    X, Y, cache = backward_propagation_with_regularization_test_case()
+    grads = target(X, Y, cache, lambd=0.7)
+    for key in ("dW1", "dW2", "dW3"):
+        _show(key, grads[key])
+
+
+def _check_mask(name, D, Z, keep_prob):
+    assert isinstance(D, np.ndarray) and D.shape == Z.shape, (
+        f"{name} must be an array of the shape of the layer's activations {Z.shape}, "
+        f"got {getattr(D, 'shape', type(D).__name__)}"
+    )
+    values = set(np.unique(D).tolist())
+    assert values <= {0, 1}, (
+        f"{name} must hold only 0 and 1 (or True and False), got values like "
+        f"{sorted(values)[:3]}: compare the uniform draws with keep_prob"
+    )
+
+
+@exercise_check
+def forward_propagation_with_dropout_test(target):
+    """Check inverted dropout on the hidden layers: masks, scaling, fresh draws, keep_prob = 1."""
+    X, parameters = _course_network()
+    A3, cache = target(X, parameters, keep_prob=1.0, rng=np.random.RandomState(0))
+    np.testing.assert_allclose(
+        A3,
+        forward_propagation(X, parameters)[0],
+        rtol=1e-12,
+        err_msg="with keep_prob = 1 dropout must keep every unit: A3 should equal the "
+        "forward pass without dropout",
+    )
+    for seed, dims, m, keep_prob in (
+        (0, [3, 4, 3, 1], 6, 0.7),
+        (1, [2, 20, 3, 1], 50, 0.86),
+        (2, [5, 3, 6, 1], 4, 0.5),
+    ):
+        X, _, parameters = _network(np.random.RandomState(seed), dims, m)
+        out = target(X, parameters, keep_prob=keep_prob, rng=np.random.RandomState(seed))
+        assert isinstance(out, tuple) and len(out) == 2, "return (A3, cache)"
+        A3, cache = out
+        assert isinstance(cache, tuple) and len(cache) == 14, (
+            "cache must be the 14-tuple (Z1, D1, A1, W1, b1, Z2, D2, A2, W2, b2, Z3, A3, W3, b3)"
+        )
+        Z1, D1, A1, _, _, Z2, D2, A2, _, _, Z3, A3c, _, _ = cache
+        _check_mask("D1", D1, Z1, keep_prob)
+        _check_mask("D2", D2, Z2, keep_prob)
+        np.testing.assert_allclose(
+            Z1,
+            parameters["W1"] @ X + parameters["b1"],
+            rtol=1e-12,
+            err_msg="Z1 = W1 X + b1: the input layer has no dropout",
+        )
+        if np.allclose(A1, relu(Z1) * D1):
+            raise AssertionError(
+                "A1 is masked but not scaled: divide by keep_prob (inverted dropout)"
+            )
+        np.testing.assert_allclose(
+            A1,
+            relu(Z1) * D1 / keep_prob,
+            rtol=1e-12,
+            err_msg="A1 must be relu(Z1) * D1 / keep_prob",
+        )
+        np.testing.assert_allclose(
+            Z2,
+            parameters["W2"] @ A1 + parameters["b2"],
+            rtol=1e-12,
+            err_msg="Z2 = W2 A1 + b2 with the dropped-out A1",
+        )
+        np.testing.assert_allclose(
+            A2,
+            relu(Z2) * D2 / keep_prob,
+            rtol=1e-12,
+            err_msg="A2 must be relu(Z2) * D2 / keep_prob",
+        )
+        np.testing.assert_allclose(
+            A3,
+            sigmoid(parameters["W3"] @ A2 + parameters["b3"]),
+            rtol=1e-12,
+            err_msg="A3 = sigmoid(W3 A2 + b3): no dropout on the output layer",
+        )
+        assert A3 is A3c or np.array_equal(A3, A3c), "the cache must hold the A3 returned"
+        assert np.array_equal(
+            D1, _dropout_forward(X, parameters, keep_prob, np.random.RandomState(seed))[1]
+        ), (
+            "D1 is not the expected draws: use rng.random(A1.shape) < keep_prob, drawing D1 "
+            "before D2 from the rng passed in"
+        )
+    rng = np.random.RandomState(3)
+    X, _, parameters = _network(np.random.RandomState(3), [3, 10, 10, 1], 20)
+    first = target(X, parameters, keep_prob=0.5, rng=rng)[1][1]
+    second = target(X, parameters, keep_prob=0.5, rng=rng)[1][1]
+    assert not np.array_equal(first, second), (
+        "two calls with the same rng gave the same mask D1: draw from rng, and do not re-seed "
+        "inside the function (that freezes the mask for the whole training)"
+    )
+
+    X, parameters = forward_propagation_with_dropout_test_case()
+    _show("A3", target(X, parameters, keep_prob=0.7, rng=np.random.RandomState(1))[0])
+
+
+@exercise_check
+def backward_propagation_with_dropout_test(target):
+    """Check the gradients through the masks: dA[l] is masked and scaled like A[l]."""
+    for seed, dims, m, keep_prob in (
+        (0, [3, 2, 3, 1], 5, 0.8),
+        (1, [4, 8, 5, 1], 9, 0.6),
+        (2, [2, 20, 3, 1], 30, 0.86),
+    ):
+        X, Y, parameters = _network(np.random.RandomState(seed), dims, m)
+        cache = _dropout_forward(X, parameters, keep_prob, np.random.RandomState(seed))
+        expected = _dropout_backward(X, Y, cache, keep_prob)
+        unscaled = _dropout_backward(X, Y, cache, 1.0)  # masks applied, 1/keep_prob forgotten
+
+        def hints(key, unscaled=unscaled):
+            return {"the gradient with the masks but without dividing by keep_prob": unscaled[key]}
+
+        _compare_gradients(
+            f"backward_propagation_with_dropout (keep_prob = {keep_prob})",
+            target(X, Y, cache, keep_prob),
+            expected,
+            hints,
+        )
+    X, Y, cache = backward_propagation_with_dropout_test_case()
+    grads = target(X, Y, cache, keep_prob=0.8)
+    for key in ("dA1", "dA2"):
+        _show(key, grads[key])

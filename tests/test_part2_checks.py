@@ -1,0 +1,131 @@
+"""The Regularization checks pass the notebook's solutions and explain the classic mistakes."""
+
+import numpy as np
+import pytest
+
+import reg_utils
+from tests.helpers import NOTEBOOKS, PART_DIRS, load_module, notebook_definitions
+
+checks = load_module(PART_DIRS["reg_utils"] / "testCases.py", "part2_testCases")
+nb = notebook_definitions(NOTEBOOKS["reg_utils"])
+EXERCISES = [
+    "compute_cost_with_regularization",
+    "backward_propagation_with_regularization",
+    "forward_propagation_with_dropout",
+    "backward_propagation_with_dropout",
+]
+
+
+def named(function, name):
+    function.__name__ = name
+    return function
+
+
+@pytest.mark.parametrize("name", EXERCISES)
+def test_the_notebook_solution_passes_its_check(name, capsys):
+    getattr(checks, f"{name}_test")(nb[name])
+    assert capsys.readouterr().out.endswith("\nAll tests passed.\n")
+
+
+@pytest.mark.parametrize("name", EXERCISES)
+def test_an_exercise_not_done_yet_gets_a_reminder_not_a_traceback(name, capsys):
+    def not_done(*args, **kwargs):
+        raise NotImplementedError()
+
+    getattr(checks, f"{name}_test")(named(not_done, name))
+    assert capsys.readouterr().out == (
+        f"{name} is not done yet: write its code where it says YOUR CODE HERE.\n"
+    )
+
+
+def l2_cost(weights_only=True, factor=2, keys=None):
+    def cost(A3, Y, parameters, lambd):
+        chosen = keys or [k for k in parameters if k[0] == "W" or not weights_only]
+        squares = sum(np.sum(parameters[k] ** 2) for k in chosen)
+        return reg_utils.compute_cost(A3, Y) + lambd / (factor * Y.shape[1]) * squares
+
+    return named(cost, "compute_cost_with_regularization")
+
+
+def l2_backward(scale):
+    def backward(X, Y, cache, lambd):
+        grads = reg_utils.backward_propagation(X, Y, cache)
+        for l, W in ((1, cache[2]), (2, cache[6]), (3, cache[10])):
+            grads[f"dW{l}"] = grads[f"dW{l}"] + scale(lambd, X.shape[1]) * W
+        return grads
+
+    return named(backward, "backward_propagation_with_regularization")
+
+
+def dropout_forward(scale=True, reseed=False, mask_output=False):
+    def forward(X, parameters, keep_prob=0.5, rng=None):
+        rng = np.random.RandomState(1) if reseed else rng
+        A3, cache = nb["forward_propagation_with_dropout"](X, parameters, keep_prob, rng)
+        Z1, D1, A1, W1, b1, Z2, D2, A2, W2, b2, Z3, A3, W3, b3 = cache
+        if not scale:
+            A1 = A1 * keep_prob
+            Z2 = W2 @ A1 + b2
+            A2 = reg_utils.relu(Z2) * D2
+            Z3 = W3 @ A2 + b3
+            A3 = reg_utils.sigmoid(Z3)
+        if mask_output:
+            A3 = A3 * (rng.random(A3.shape) < keep_prob)
+        return A3, (Z1, D1, A1, W1, b1, Z2, D2, A2, W2, b2, Z3, A3, W3, b3)
+
+    return named(forward, "forward_propagation_with_dropout")
+
+
+def dropout_backward_unscaled(X, Y, cache, keep_prob):
+    return nb["backward_propagation_with_dropout"](X, Y, cache, 1.0)
+
+
+MISTAKES = [
+    ("compute_cost_with_regularization", l2_cost(factor=1), "twice the L2 term"),
+    ("compute_cost_with_regularization", l2_cost(keys=["W1", "W2", "W3"]), "sum over every layer"),
+    ("compute_cost_with_regularization", l2_cost(weights_only=False), "includes the biases"),
+    ("compute_cost_with_regularization", l2_cost(keys=["W1"]), "got .* expected"),
+    (
+        "backward_propagation_with_regularization",
+        l2_backward(lambda lambd, m: 0),
+        "without the L2",
+    ),
+    (
+        "backward_propagation_with_regularization",
+        l2_backward(lambda lambd, m: lambd),
+        "divide by m",
+    ),
+    (
+        "backward_propagation_with_regularization",
+        l2_backward(lambda lambd, m: 2 * lambd / m),
+        "cancels the 1/2",
+    ),
+    ("forward_propagation_with_dropout", dropout_forward(scale=False), "not scaled"),
+    ("forward_propagation_with_dropout", dropout_forward(reseed=True), "re-seed|expected draws"),
+    (
+        "forward_propagation_with_dropout",
+        dropout_forward(mask_output=True),
+        "no dropout on the output",
+    ),
+    (
+        "backward_propagation_with_dropout",
+        named(dropout_backward_unscaled, "backward_propagation_with_dropout"),
+        "without dividing by keep_prob",
+    ),
+]
+
+
+@pytest.mark.parametrize("name, function, diagnosis", MISTAKES, ids=[m[2] for m in MISTAKES])
+def test_a_classic_mistake_fails_with_a_diagnosis(name, function, diagnosis):
+    with pytest.raises(AssertionError, match=diagnosis):
+        getattr(checks, f"{name}_test")(function)
+
+
+def test_the_test_cases_are_built_by_code_and_give_the_courses_numbers():
+    X, Y, cache = checks.backward_propagation_with_regularization_test_case()
+    grads = nb["backward_propagation_with_regularization"](X, Y, cache, 0.7)
+    np.testing.assert_allclose(
+        grads["dW1"],
+        [[-0.25604646, 0.12298827, -0.28297129], [-0.17706303, 0.34536094, -0.4410571]],
+        atol=5e-9,
+    )
+    np.testing.assert_allclose(grads["dW3"], [[-1.77691347, -0.11832879, -0.09397446]], atol=5e-9)

@@ -1,0 +1,205 @@
+"""The Regularization notebook's solutions: gradients proven numerically, dropout's properties."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import reg_utils
+from tests.helpers import NOTEBOOKS, gradient_error, notebook_definitions
+
+nb = notebook_definitions(NOTEBOOKS["reg_utils"])
+PARAMETER_KEYS = ("W1", "b1", "W2", "b2", "W3", "b3")
+
+
+def random_network(seed, n_x, n1, n2, m):
+    """Non-zero weights and biases (zeros would hide bugs), inputs and 0/1 labels."""
+    rng = np.random.RandomState(seed)
+    dims = [n_x, n1, n2, 1]
+    parameters = {}
+    for l in (1, 2, 3):
+        parameters[f"W{l}"] = rng.randn(dims[l], dims[l - 1]) * 0.7
+        parameters[f"b{l}"] = rng.randn(dims[l], 1) * 0.3
+    return rng.randn(n_x, m), (rng.rand(1, m) > 0.5).astype(int), parameters
+
+
+shapes = {
+    "seed": st.integers(0, 2**31 - 1),
+    "n_x": st.integers(1, 4),
+    "n1": st.integers(1, 6),
+    "n2": st.integers(1, 5),
+    "m": st.integers(1, 8),
+}
+
+
+@given(lambd=st.floats(0, 5), **shapes)
+def test_l2_backward_matches_the_numerical_gradient_of_the_l2_cost(lambd, seed, n_x, n1, n2, m):
+    X, Y, parameters = random_network(seed, n_x, n1, n2, m)
+    _, cache = reg_utils.forward_propagation(X, parameters)
+    grads = nb["backward_propagation_with_regularization"](X, Y, cache, lambd)
+
+    def J():
+        A3, _ = reg_utils.forward_propagation(X, parameters)
+        return nb["compute_cost_with_regularization"](A3, Y, parameters, lambd)
+
+    error, per_key = gradient_error(J, parameters, grads)
+    assert error < 1e-7, per_key
+
+
+@given(keep_prob=st.floats(0.2, 1.0), **shapes)
+def test_dropout_backward_matches_the_numerical_gradient_with_fixed_masks(
+    keep_prob, seed, n_x, n1, n2, m
+):
+    X, Y, parameters = random_network(seed, n_x, n1, n2, m)
+    forward = nb["forward_propagation_with_dropout"]
+    # The masks depend only on the generator and the shapes, so a generator seeded alike draws
+    # the same masks at every evaluation of the cost: the cost is a fixed function of the weights.
+    _, cache = forward(X, parameters, keep_prob, rng=np.random.RandomState(seed))
+    grads = nb["backward_propagation_with_dropout"](X, Y, cache, keep_prob)
+
+    def J():
+        A3, _ = forward(X, parameters, keep_prob, rng=np.random.RandomState(seed))
+        return reg_utils.compute_cost(A3, Y)
+
+    error, per_key = gradient_error(J, parameters, grads)
+    assert error < 1e-7, per_key
+
+
+def test_l2_cost_is_cross_entropy_plus_lambd_over_2m_times_every_squared_weight():
+    rng = np.random.RandomState(0)
+    parameters = {f"W{l}": rng.randn(3, 3) for l in range(1, 5)}
+    parameters.update({f"b{l}": rng.randn(3, 1) for l in range(1, 5)})
+    A3, Y = rng.uniform(0.1, 0.9, (1, 6)), np.array([[1, 0, 1, 1, 0, 0]])
+    expected = reg_utils.compute_cost(A3, Y) + 0.3 / (2 * 6) * sum(
+        np.sum(parameters[f"W{l}"] ** 2) for l in range(1, 5)
+    )
+    got = nb["compute_cost_with_regularization"](A3, Y, parameters, 0.3)
+    assert got == pytest.approx(expected, rel=1e-12)
+
+
+def test_dropout_with_keep_prob_1_is_the_plain_forward_pass():
+    X, _, parameters = random_network(0, 3, 5, 4, 10)
+    A3, cache = nb["forward_propagation_with_dropout"](
+        X, parameters, 1.0, rng=np.random.RandomState(0)
+    )
+    np.testing.assert_array_equal(A3, reg_utils.forward_propagation(X, parameters)[0])
+    assert cache[1].all() and cache[6].all()
+
+
+@given(keep_prob=st.floats(0.05, 0.95), seed=st.integers(0, 2**31 - 1))
+def test_mask_density_is_keep_prob_and_inverted_scaling_keeps_the_expected_activation(
+    keep_prob, seed
+):
+    X, _, parameters = random_network(seed, 4, 300, 200, 100)
+    _, cache = nb["forward_propagation_with_dropout"](
+        X, parameters, keep_prob, rng=np.random.RandomState(seed)
+    )
+    Z1, D1, A1 = cache[0], cache[1], cache[2]
+    n = D1.size
+    assert abs(D1.mean() - keep_prob) < 5 * np.sqrt(keep_prob * (1 - keep_prob) / n)
+    # E[A1] = relu(Z1): the dropped-out sum stays within a few standard errors of the full sum.
+    full = np.maximum(0, Z1)
+    spread = np.sqrt((1 - keep_prob) / keep_prob * np.sum(full**2))
+    assert abs(A1.sum() - full.sum()) < 5 * spread
+
+
+def test_masks_are_fresh_on_every_call_and_reproducible_from_a_seed():
+    X, _, parameters = random_network(1, 3, 8, 6, 20)
+    forward = nb["forward_propagation_with_dropout"]
+    rng = np.random.RandomState(7)
+    first, second = (
+        forward(X, parameters, 0.5, rng=rng)[1],
+        forward(X, parameters, 0.5, rng=rng)[1],
+    )
+    assert not np.array_equal(first[1], second[1]) and not np.array_equal(first[6], second[6])
+    again = forward(X, parameters, 0.5, rng=np.random.RandomState(7))[1]
+    np.testing.assert_array_equal(again[1], first[1])
+
+
+def test_dropout_accepts_a_generator_and_the_global_random_state():
+    X, _, parameters = random_network(2, 3, 8, 6, 20)
+    forward = nb["forward_propagation_with_dropout"]
+    A3, cache = forward(X, parameters, 0.7, rng=np.random.default_rng(0))
+    assert A3.shape == (1, 20) and cache[1].shape == (8, 20)
+    state = np.random.get_state()
+    try:
+        np.random.seed(3)
+        from_global = forward(X, parameters, 0.7)[1][1]
+    finally:
+        np.random.set_state(state)
+    np.testing.assert_array_equal(
+        from_global, forward(X, parameters, 0.7, np.random.RandomState(3))[1][1]
+    )
+
+
+def test_dropout_on_the_courses_test_case_gives_the_courses_numbers():
+    from tests.helpers import PART_DIRS, load_module
+
+    cases = load_module(PART_DIRS["reg_utils"] / "testCases.py", "part2_testCases_numbers")
+    X, parameters = cases.forward_propagation_with_dropout_test_case()
+    A3, _ = nb["forward_propagation_with_dropout"](
+        X, parameters, 0.7, rng=np.random.RandomState(1)
+    )
+    np.testing.assert_allclose(
+        A3, [[0.36974721, 0.00305176, 0.04565099, 0.49683389, 0.36974721]], atol=5e-9
+    )
+    A3, Y, parameters = cases.compute_cost_with_regularization_test_case()
+    cost = nb["compute_cost_with_regularization"](A3, Y, parameters, 0.1)
+    assert cost == pytest.approx(1.78648594516, abs=1e-7)  # the course rounds A3 to 8 digits
+
+
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (
+            lambda f, X, p: f["forward_propagation_with_dropout"](X, p, 0),
+            ValueError,
+            r"keep_prob must be in \(0, 1\], got 0",
+        ),
+        (
+            lambda f, X, p: f["forward_propagation_with_dropout"](X, p, 1.2),
+            ValueError,
+            r"keep_prob must be in \(0, 1\], got 1.2",
+        ),
+        (
+            lambda f, X, p: f["forward_propagation_with_dropout"](X[:2], p, 0.5),
+            ValueError,
+            "X has 2 rows but W1 expects 3 inputs",
+        ),
+        (
+            lambda f, X, p: f["forward_propagation_with_dropout"](X, {"W1": p["W1"]}, 0.5),
+            KeyError,
+            "parameters is missing b1",
+        ),
+        (
+            lambda f, X, p: f["compute_cost_with_regularization"](
+                reg_utils.forward_propagation(X, p)[0], np.ones((1, 5)), p, -1
+            ),
+            ValueError,
+            "lambd must be a finite number >= 0, got -1",
+        ),
+        (
+            lambda f, X, p: f["backward_propagation_with_regularization"](
+                X, np.ones((1, 5)), reg_utils.forward_propagation(X, p)[1], -0.5
+            ),
+            ValueError,
+            "lambd must be a finite number >= 0",
+        ),
+        (
+            lambda f, X, p: f["compute_cost_with_regularization"](
+                reg_utils.forward_propagation(X, p)[0], np.full((1, 5), 3), p, 0.1
+            ),
+            ValueError,
+            "Y must contain only 0 and 1 labels",
+        ),
+        (
+            lambda f, X, p: f["model"](X, np.ones((1, 5)), lambd=0.7, keep_prob=0.8),
+            ValueError,
+            "use lambd or keep_prob, not both",
+        ),
+    ],
+)
+def test_bad_input_gets_an_error_naming_the_argument(call, error, message):
+    X, _, parameters = random_network(3, 3, 4, 3, 5)
+    with pytest.raises(error, match=message):
+        call(nb, X, parameters)
