@@ -12,10 +12,12 @@ ROOT = Path(__file__).resolve().parent.parent
 PART_DIRS = {
     "init_utils": ROOT / "part_1_initialisation",
     "reg_utils": ROOT / "part_2_regularization",
+    "gc_utils": ROOT / "part_3_gradient_checking",
 }
 NOTEBOOKS = {
     "init_utils": PART_DIRS["init_utils"] / "Initialization.ipynb",
     "reg_utils": PART_DIRS["reg_utils"] / "Regularization.ipynb",
+    "gc_utils": PART_DIRS["gc_utils"] / "Gradient_Checking.ipynb",
 }
 
 

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import reg_utils
@@ -55,6 +55,9 @@ def test_dropout_backward_matches_the_numerical_gradient_with_fixed_masks(
     # The masks depend only on the generator and the shapes, so a generator seeded alike draws
     # the same masks at every evaluation of the cost: the cost is a fixed function of the weights.
     _, cache = forward(X, parameters, keep_prob, rng=np.random.RandomState(seed))
+    # Dividing by a small keep_prob can saturate the sigmoid; there compute_cost clips A3 and its
+    # numerical gradient is 0, not A3 - Y. Check the gradient where the cost is the cross-entropy.
+    assume(np.all(np.abs(cache[10]) < 30))
     grads = nb["backward_propagation_with_dropout"](X, Y, cache, keep_prob)
 
     def J():

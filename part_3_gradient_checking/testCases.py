@@ -1,0 +1,211 @@
+"""Test cases and checks for the exercises of the Gradient Checking notebook.
+
+A check takes the learner's function and either prints the notebook's example followed by
+``All tests passed.`` or raises ``AssertionError`` saying what is off. The gradient-check checks
+also run the learner's function against a deliberately wrong gradient, to make sure that it
+finds the mistake and does not only pass correct code. A function that still raises
+``NotImplementedError`` gets a one-line reminder instead of a traceback.
+"""
+
+import functools
+import types
+
+import numpy as np
+
+from gc_utils import dictionary_to_vector, gradients_to_vector, relu, vector_to_dictionary
+
+__all__ = [
+    "gradient_check_n_test_case",
+    "forward_propagation_test",
+    "backward_propagation_test",
+    "gradient_check_test",
+    "gradient_check_n_test",
+]
+
+CASES_1D = ((2.0, 4.0), (-3.0, 0.5), (0.25, -7.0), (10.0, 0.0))
+
+
+def exercise_check(check):
+    """Turn ``NotImplementedError`` from the learner's function into a 'not done yet' message."""
+
+    @functools.wraps(check)
+    def run(target):
+        try:
+            check(target)
+        except NotImplementedError:
+            print(
+                f"{target.__name__} is not done yet: write its code where it says YOUR CODE HERE."
+            )
+            return
+        print("All tests passed.")
+
+    return run
+
+
+def _with_globals(function, **replacements):
+    """A copy of ``function`` that sees ``replacements`` in place of the notebook's globals."""
+    return types.FunctionType(
+        function.__code__,
+        {**function.__globals__, **replacements},
+        function.__name__,
+        function.__defaults__,
+        function.__closure__,
+    )
+
+
+def _network(rng, dims, m):
+    X = rng.randn(dims[0], m)
+    Y = (rng.rand(1, m) > 0.5).astype(int)
+    parameters = {}
+    for l in range(1, len(dims)):
+        parameters[f"W{l}"] = rng.randn(dims[l], dims[l - 1])
+        parameters[f"b{l}"] = rng.randn(dims[l], 1)
+    return X, Y, parameters
+
+
+def gradient_check_n_test_case():
+    """Return ``(X, Y, parameters)``: three examples and the course's 4-5-3-1 network, seed 1."""
+    rng = np.random.RandomState(1)
+    X = rng.randn(4, 3)
+    Y = np.array([[1, 1, 0]])
+    parameters = {}
+    for l, (rows, cols) in enumerate(((5, 4), (3, 5), (1, 3)), start=1):
+        parameters[f"W{l}"] = rng.randn(rows, cols)
+        parameters[f"b{l}"] = rng.randn(rows, 1)
+    return X, Y, parameters
+
+
+def _correct_gradients(X, Y, parameters):
+    """Gradients of the cross-entropy cost of the three-layer network, without the bugs."""
+    W1, b1, W2, b2, W3, b3 = (parameters[k] for k in ("W1", "b1", "W2", "b2", "W3", "b3"))
+    m = X.shape[1]
+    Z1 = W1 @ X + b1
+    A1 = relu(Z1)
+    Z2 = W2 @ A1 + b2
+    A2 = relu(Z2)
+    A3 = 1 / (1 + np.exp(-(W3 @ A2 + b3)))
+    dZ3 = (A3 - Y) / m
+    dZ2 = (W3.T @ dZ3) * (Z2 > 0)
+    dZ1 = (W2.T @ dZ2) * (Z1 > 0)
+    return {
+        "dW3": dZ3 @ A2.T, "db3": dZ3.sum(axis=1, keepdims=True),
+        "dW2": dZ2 @ A1.T, "db2": dZ2.sum(axis=1, keepdims=True),
+        "dW1": dZ1 @ X.T, "db1": dZ1.sum(axis=1, keepdims=True),
+    }  # fmt: skip
+
+
+def _reference_difference(cost, parameters, grad_vector, epsilon):
+    """Relative difference of ``grad_vector`` from the two-sided numerical gradient of ``cost``."""
+    theta, _ = dictionary_to_vector(parameters)
+    shapes = {key: value.shape for key, value in parameters.items()}
+    approx = np.zeros_like(theta)
+    for i in range(theta.shape[0]):
+        plus, minus = theta.copy(), theta.copy()
+        plus[i] += epsilon
+        minus[i] -= epsilon
+        approx[i] = (
+            cost(vector_to_dictionary(plus, shapes)) - cost(vector_to_dictionary(minus, shapes))
+        ) / (2 * epsilon)
+    return np.linalg.norm(grad_vector - approx) / (
+        np.linalg.norm(grad_vector) + np.linalg.norm(approx)
+    )
+
+
+@exercise_check
+def forward_propagation_test(target):
+    """Check J = theta * x."""
+    for x, theta in CASES_1D:
+        J = target(x, theta)
+        assert np.ndim(J) == 0, f"J must be a number, got shape {np.shape(J)}"
+        hint = "; did you return x or theta instead of their product?" if J in (x, theta) else ""
+        assert np.isclose(J, theta * x), (
+            f"forward_propagation({x}, {theta}) = {J}, expected {theta * x}{hint}"
+        )
+    print(f"J = {target(2, 4)}")
+
+
+@exercise_check
+def backward_propagation_test(target):
+    """Check dJ/dtheta = x."""
+    for x, theta in CASES_1D:
+        dtheta = target(x, theta)
+        hint = (
+            "; the derivative of theta * x with respect to theta is x" if dtheta == theta else ""
+        )
+        assert np.isclose(dtheta, x), (
+            f"backward_propagation({x}, {theta}) = {dtheta}, expected {x}{hint}"
+        )
+    print(f"dtheta = {target(2, 4)}")
+
+
+@exercise_check
+def gradient_check_test(target):
+    """Check the 1-D gradient check: tiny for the right derivative, large for a wrong one."""
+    for x, theta in CASES_1D:
+        difference = target(x, theta, epsilon=1e-7, print_msg=False)
+        assert np.ndim(difference) == 0, (
+            f"return the difference as a number, got shape {np.shape(difference)}"
+        )
+        assert 0 <= difference < 1e-7, (
+            f"gradient_check({x}, {theta}) returned {difference:.3g} with the correct derivative; "
+            "expected "
+            "below 1e-7. Use the two-sided difference (J(theta + eps) - J(theta - eps)) / (2 eps)"
+        )
+    for x, theta in CASES_1D[:3]:
+
+        def wrong_backward(x, theta):
+            return x + 1  # a planted mistake: the derivative is x
+
+        buggy = _with_globals(target, backward_propagation=wrong_backward)
+        difference = buggy(x, theta, epsilon=1e-7, print_msg=False)
+        expected = 1 / (abs(x + 1) + abs(x))
+        assert np.isclose(difference, expected, rtol=1e-5), (
+            f"with a backward_propagation that returns x + 1, gradient_check({x}, {theta}) should "
+            f"return |grad - gradapprox| / (|grad| + |gradapprox|) = {expected:.6g}, "
+            f"got {difference:.6g}. "
+            "Call backward_propagation for grad, and divide by the sum of the two norms"
+        )
+    print(f"difference = {target(2, 4, epsilon=1e-7, print_msg=False):.0e}")
+
+
+@exercise_check
+def gradient_check_n_test(target):
+    """Check the N-D gradient check on the course's network and on another shape."""
+    forward = target.__globals__.get("forward_propagation_n")
+    assert forward is not None, "run the cell that defines forward_propagation_n first"
+    cases = [gradient_check_n_test_case(), _network(np.random.RandomState(7), [3, 4, 2, 1], 5)]
+    for X, Y, parameters in cases:
+        gradients = _correct_gradients(X, Y, parameters)
+        difference = target(parameters, gradients, X, Y, epsilon=1e-7, print_msg=False)
+        assert np.ndim(difference) == 0, (
+            f"return the difference as a number, got shape {np.shape(difference)}"
+        )
+        assert 0 <= difference < 2e-7, (
+            f"the correct gradients of a network with W1 of shape {parameters['W1'].shape} gave "
+            f"difference {difference:.3g}; expected below 2e-7. Perturb one entry of theta at a "
+            "time by +epsilon and -epsilon, and rebuild the parameters with "
+            "vector_to_dictionary(theta, shapes)"
+        )
+
+        def cost(p, X=X, Y=Y):
+            return forward(X, Y, p)[0]
+
+        coarse = _reference_difference(cost, parameters, gradients_to_vector(gradients), 1e-3)
+        got = target(parameters, gradients, X, Y, epsilon=1e-3, print_msg=False)
+        assert np.isclose(got, coarse, rtol=1e-2, atol=1e-12), (
+            f"with epsilon = 1e-3 the two-sided difference of the correct gradients is "
+            f"{coarse:.3g}, yours is {got:.3g}: use (J_plus - J_minus) / (2 * epsilon), with "
+            "J_minus at theta - epsilon (the one-sided difference is much less accurate)"
+        )
+        planted = dict(gradients, dW2=2 * gradients["dW2"])
+
+        expected = _reference_difference(cost, parameters, gradients_to_vector(planted), 1e-7)
+        got = target(parameters, planted, X, Y, epsilon=1e-7, print_msg=False)
+        assert np.isclose(got, expected, rtol=1e-4), (
+            f"with dW2 doubled the difference should be {expected:.6g}, got {got:.6g}. "
+            "Compare gradients_to_vector(gradients) with the numerical gradient of every parameter"
+        )
+    X, Y, parameters = gradient_check_n_test_case()
+    _, cache = forward(X, Y, parameters)
+    buggy = target.__globals__["backward_propagation_n"](X, Y, cache)
+    print(f"difference with the buggy gradients = {target(parameters, buggy, X, Y):.2f}")

@@ -1,0 +1,178 @@
+"""Every result the Gradient Checking notebook states, recomputed from the notebook's own code."""
+
+import contextlib
+import io
+
+import numpy as np
+import pytest
+
+from tests.helpers import NOTEBOOKS, notebook_definitions
+
+nb = notebook_definitions(NOTEBOOKS["gc_utils"])
+nb["THRESHOLD"] = 2e-7  # the notebook's constant, set in its setup cell
+THRESHOLD = nb["THRESHOLD"]
+
+
+@pytest.fixture(scope="module")
+def case():
+    X, Y, parameters = nb["gradient_check_n_test_case"]()
+    _, cache = nb["forward_propagation_n"](X, Y, parameters)
+    return {
+        "X": X,
+        "Y": Y,
+        "parameters": parameters,
+        "cache": cache,
+        "buggy": nb["backward_propagation_n"](X, Y, cache),
+        "fixed": nb["backward_propagation_n_fixed"](X, Y, cache),
+    }
+
+
+def check(case, gradients, epsilon=1e-7):
+    return nb["gradient_check_n"](case["parameters"], gradients, case["X"], case["Y"], epsilon)
+
+
+def quietly(function, *args, **kwargs):
+    with contextlib.redirect_stdout(io.StringIO()):
+        return function(*args, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def v_curve(case):
+    """The errors of the one- and two-sided differences of dJ/db3, as in section 1."""
+    X, Y, parameters = case["X"], case["Y"], case["parameters"]
+
+    def J(b):
+        return nb["forward_propagation_n"](X, Y, {**parameters, "b3": np.array([[b]])})[0]
+
+    b3 = parameters["b3"].item()
+    exact = float(np.mean(case["cache"][9] - Y))
+    epsilons = np.logspace(-13, -1, 49)
+    one = np.array([abs((J(b3 + e) - J(b3)) / e - exact) for e in epsilons])
+    two = np.array([abs((J(b3 + e) - J(b3 - e)) / (2 * e) - exact) for e in epsilons])
+    return epsilons, one, two
+
+
+def slope(x, y):
+    return np.polyfit(np.log10(x), np.log10(y), 1)[0]
+
+
+def test_truncation_error_falls_with_slope_1_one_sided_and_2_two_sided(v_curve):
+    epsilons, one, two = v_curve
+    side = epsilons >= 1e-3
+    assert slope(epsilons[side], one[side]) == pytest.approx(1.0, abs=0.1)
+    assert slope(epsilons[side], two[side]) == pytest.approx(2.0, abs=0.1)
+
+
+def test_round_off_rises_with_slope_about_minus_1(v_curve):
+    epsilons, one, two = v_curve
+    side = (epsilons <= 1e-9) & (one > 0) & (two > 0)
+    assert -1.5 < slope(epsilons[side], one[side]) < -0.5
+    assert -1.5 < slope(epsilons[side], two[side]) < -0.5
+
+
+def test_two_sided_is_best_near_1e_minus_4_and_beats_one_sided(v_curve):
+    epsilons, one, two = v_curve
+    best = np.argmin(two)
+    assert 1e-5 <= epsilons[best] <= 1e-3 and two[best] < 1e-9
+    assert one.min() / two.min() > 10, "more than ten times smaller"
+    truncation = epsilons >= 1e-5
+    assert np.all(two[truncation] < one[truncation] / 10), "far smaller at any one epsilon"
+
+
+def test_the_default_epsilon_leaves_about_1e_minus_7_a_thousand_times_the_best(v_curve):
+    epsilons, _, two = v_curve
+    at_default = two[np.argmin(np.abs(np.log10(epsilons) + 7))]
+    assert 1e-8 < at_default < 1e-6
+    assert 100 < at_default / two.min() < 10000
+
+
+def test_the_1d_check_gives_the_courses_difference():
+    assert nb["gradient_check"](2, 4) == pytest.approx(2.919335883291695e-10, rel=1e-6)
+
+
+def test_the_check_flags_the_planted_bugs_with_the_courses_0_29(case):
+    difference = check(case, case["buggy"])
+    assert difference == pytest.approx(0.2850931567, rel=1e-6)
+    assert difference / THRESHOLD > 1e6, "six orders of magnitude above the threshold"
+
+
+def test_the_fixed_backward_pass_passes_at_about_1e_minus_7(case):
+    difference = check(case, case["fixed"])
+    assert 5e-8 < difference < THRESHOLD
+
+
+def test_a_better_epsilon_lowers_correct_code_100_fold_and_leaves_the_bug(case):
+    at_default, at_best = check(case, case["fixed"], 1e-7), check(case, case["fixed"], 1e-5)
+    assert 3e-10 < at_best < 3e-9 and at_default / at_best > 30
+    assert check(case, case["buggy"], 1e-5) == pytest.approx(0.285, abs=0.005)
+
+
+def test_the_report_names_exactly_dw2_and_db1_with_k_minus_1_over_k_plus_1(case):
+    args = (case["parameters"], case["buggy"], case["X"], case["Y"])
+    report = quietly(nb["gradient_check_report"], *args)
+    flagged = {name for name, value in report.items() if value > THRESHOLD}
+    assert flagged == {"W2", "b1"}
+    assert report["W2"] == pytest.approx(1 / 3, rel=1e-6)  # twice too large
+    assert report["b1"] == pytest.approx(3 / 5, rel=1e-6)  # four times too large
+    assert all(value < 1e-8 for name, value in report.items() if name not in flagged)
+
+
+def test_the_report_passes_every_parameter_of_the_fixed_backward_pass(case):
+    args = (case["parameters"], case["fixed"], case["X"], case["Y"])
+    assert all(value < 1e-8 for value in quietly(nb["gradient_check_report"], *args).values())
+
+
+def test_round_off_at_1e_minus_7_comes_from_an_ill_conditioned_example(case):
+    A3, Y = case["cache"][9], case["Y"]
+    assert A3[0, 2] == pytest.approx(0.9989, abs=5e-5) and Y[0, 2] == 0
+    grad = nb["gradients_to_vector"](case["fixed"])
+    assert np.linalg.norm(grad) == pytest.approx(3.4, abs=0.05)
+    approx = nb["numerical_gradient_n"](case["parameters"], case["X"], Y, 1e-7)
+    assert 1e-7 < np.max(np.abs(grad - approx)) < 1e-6, "off by up to a few times 1e-7"
+
+
+def test_one_random_direction_catches_the_bugs_and_rarely_false_alarms(case):
+    def flagged(gradients):
+        rng = np.random.RandomState(0)
+        args = (case["parameters"], gradients, case["X"], case["Y"], rng)
+        return sum(nb["directional_check"](*args) > THRESHOLD for _ in range(200))
+
+    assert flagged(case["buggy"]) == 200
+    assert 1 <= flagged(case["fixed"]) <= 5, "a few directions in two hundred"
+
+
+def test_with_fresh_dropout_masks_the_numerical_gradient_is_noise(case):
+    theta, _ = nb["dictionary_to_vector"](case["parameters"])
+    shapes = {key: value.shape for key, value in case["parameters"].items()}
+    step = np.zeros_like(theta)
+    step[0] = 1e-7
+    plus = nb["vector_to_dictionary"](theta + step, shapes)
+    minus = nb["vector_to_dictionary"](theta - step, shapes)
+    rng = np.random.RandomState(0)
+    cost = nb["cost_with_fresh_dropout"]
+    estimates = np.array(
+        [
+            (cost(case["X"], case["Y"], plus, rng) - cost(case["X"], case["Y"], minus, rng)) / 2e-7
+            for _ in range(5)
+        ]
+    )
+    true = case["fixed"]["dW1"][0, 0]
+    assert np.all(np.abs(estimates - true) > 100 * abs(true)), "none is near the true value"
+    assert np.abs(estimates).max() / np.abs(estimates).min() > 10, "they disagree by orders"
+
+
+@pytest.mark.parametrize("name", ["gradient_check", "gradient_check_n"])
+def test_a_non_positive_epsilon_is_rejected(case, name):
+    args = (
+        (2, 4)
+        if name == "gradient_check"
+        else (case["parameters"], case["fixed"], case["X"], case["Y"])
+    )
+    with pytest.raises(ValueError, match="epsilon must be a positive number, got 0"):
+        nb[name](*args, epsilon=0)
+
+
+def test_magnitude_prints_mistakes_with_digits_and_round_off_as_a_power_of_ten():
+    assert nb["magnitude"](0.2850931567) == "0.29"
+    assert nb["magnitude"](1.19e-7) == "~1e-7"
+    assert nb["magnitude"](2.9e-10) == "~1e-10" and nb["magnitude"](0.0) == "0"
