@@ -4,7 +4,8 @@ Each check takes the learner's function, calls it on a few layer sizes, and eith
 notebook's example followed by ``All tests passed.`` or raises ``AssertionError`` saying what is
 off: which key, which shape, by how much, and the most likely mistake. A function that still
 raises ``NotImplementedError`` (an exercise not done yet) gets a one-line reminder instead of a
-traceback.
+traceback. The ``verify_*`` functions hold the checks themselves, for any list of cases: the
+grader (``tests/grading``) runs them with other layer sizes than the public ones.
 """
 
 import functools
@@ -12,6 +13,9 @@ import functools
 import numpy as np
 
 __all__ = [
+    "verify_initialize_parameters_zeros",
+    "verify_initialize_parameters_random",
+    "verify_initialize_parameters_he",
     "initialize_parameters_zeros_test",
     "initialize_parameters_random_test",
     "initialize_parameters_he_test",
@@ -75,7 +79,7 @@ def _check_structure(name, parameters, layers_dims):
         )
 
 
-def _check_seeded_draws(name, target, scale, scale_formula, wrong_scales):
+def _check_seeded_draws(name, target, scale, scale_formula, wrong_scales, cases):
     """Check that W[l] equals the seed-3 standard-normal draws times ``scale(layers_dims, l)``.
 
     The draws are taken in the course's order (``W1``, ``W2``, ...) from one stream seeded 3,
@@ -83,7 +87,7 @@ def _check_seeded_draws(name, target, scale, scale_formula, wrong_scales):
     pass.
     ``wrong_scales`` maps a description of a likely mistake to the scale it would give.
     """
-    for layers_dims in LAYER_SIZES:
+    for layers_dims in cases:
         parameters = target(list(layers_dims))
         _check_structure(name, parameters, layers_dims)
         again = target(list(layers_dims))
@@ -121,22 +125,19 @@ def _show(target, layers_dims):
         print(f"{key} = {np.round(value, 8).tolist()}")
 
 
-@exercise_check
-def initialize_parameters_zeros_test(target):
-    """Check ``initialize_parameters_zeros``: every W and b is all zeros, of the right shape."""
-    for layers_dims in LAYER_SIZES:
+def verify_initialize_parameters_zeros(target, cases=LAYER_SIZES):
+    """Raise AssertionError unless every W and b is all zeros, of the right shape, for ``cases``."""
+    for layers_dims in cases:
         parameters = target(list(layers_dims))
         _check_structure("initialize_parameters_zeros", parameters, layers_dims)
         for key, value in parameters.items():
             assert not np.any(value), (
                 f"{key} must be all zeros, found {np.count_nonzero(value)} non-zero"
             )
-    _show(target, [3, 2, 1])
 
 
-@exercise_check
-def initialize_parameters_random_test(target):
-    """Check ``initialize_parameters_random``: W[l] = randn(n[l], n[l-1]) * 10, seed 3, b = 0."""
+def verify_initialize_parameters_random(target, cases=LAYER_SIZES):
+    """Raise AssertionError unless W[l] = randn(n[l], n[l-1]) * 10 (seed 3) and b = 0."""
     _check_seeded_draws(
         "initialize_parameters_random",
         target,
@@ -146,13 +147,12 @@ def initialize_parameters_random_test(target):
             "the unscaled draws (multiply by 10)": lambda dims, l: 1.0,
             "scaled by 0.01 instead of 10": lambda dims, l: 0.01,
         },
+        cases=cases,
     )
-    _show(target, [3, 2, 1])
 
 
-@exercise_check
-def initialize_parameters_he_test(target):
-    """Check ``initialize_parameters_he``: W[l] = randn(n[l], n[l-1]) * sqrt(2 / n[l-1])."""
+def verify_initialize_parameters_he(target, cases=LAYER_SIZES):
+    """Raise AssertionError unless W[l] = randn(n[l], n[l-1]) * sqrt(2 / n[l-1]) (seed 3)."""
     _check_seeded_draws(
         "initialize_parameters_he",
         target,
@@ -167,5 +167,26 @@ def initialize_parameters_he_test(target):
             ),
             "2 / n[l-1] without the square root": lambda dims, l: 2.0 / dims[l - 1],
         },
+        cases=cases,
     )
+
+
+@exercise_check
+def initialize_parameters_zeros_test(target):
+    """Check ``initialize_parameters_zeros`` and print the notebook's example."""
+    verify_initialize_parameters_zeros(target)
+    _show(target, [3, 2, 1])
+
+
+@exercise_check
+def initialize_parameters_random_test(target):
+    """Check ``initialize_parameters_random`` and print the notebook's example."""
+    verify_initialize_parameters_random(target)
+    _show(target, [3, 2, 1])
+
+
+@exercise_check
+def initialize_parameters_he_test(target):
+    """Check ``initialize_parameters_he`` and print the notebook's example."""
+    verify_initialize_parameters_he(target)
     _show(target, [2, 4, 1])

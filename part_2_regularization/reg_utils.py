@@ -466,7 +466,17 @@ def predict_dec(parameters, X):
     return a3 > 0.5
 
 
-DATA_FILE = Path(__file__).resolve().parent.parent / "datasets" / "data.mat"
+_HERE = Path(__file__).resolve().parent
+# The repository keeps data in datasets/ beside the part folders; a learner copy made by
+# `python -m tests.grading release` keeps it in datasets/ inside the part folder.
+DATA_FILE = next(
+    (
+        path
+        for path in (_HERE / "datasets" / "data.mat", _HERE.parent / "datasets" / "data.mat")
+        if path.is_file()
+    ),
+    _HERE.parent / "datasets" / "data.mat",
+)
 
 
 def load_2D_dataset(path=None):
@@ -475,7 +485,8 @@ def load_2D_dataset(path=None):
     Reads a MAT file in the course's format: ``X`` (m, 2) and ``y`` (m, 1) for training, ``Xval``
     (m_val, 2) and ``yval`` (m_val, 1) for testing, labels 0 or 1. By default the project's own
     ``datasets/data.mat`` (made by ``datasets/make_football_data.py``), found relative to this
-    file, so any working directory works. Nothing is plotted.
+    file (in ``datasets/`` beside it or beside its folder), so any working directory works.
+    Nothing is plotted.
 
     Parameters
     ----------

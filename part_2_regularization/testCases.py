@@ -14,6 +14,10 @@ import numpy as np
 from reg_utils import backward_propagation, compute_cost, forward_propagation, relu, sigmoid
 
 __all__ = [
+    "verify_compute_cost_with_regularization",
+    "verify_backward_propagation_with_regularization",
+    "verify_forward_propagation_with_dropout",
+    "verify_backward_propagation_with_dropout",
     "compute_cost_with_regularization_test_case",
     "backward_propagation_with_regularization_test_case",
     "forward_propagation_with_dropout_test_case",
@@ -25,6 +29,29 @@ __all__ = [
 ]
 
 GRADIENT_KEYS = ("dW1", "db1", "dW2", "db2", "dW3", "db3")
+
+# (seed, layer sizes, m, lambd or keep_prob) of the public checks; the grader uses others.
+L2_COST_CASES = (
+    (0, [3, 2, 3, 1], 5, 0.1),
+    (3, [3, 4, 4, 3, 1], 6, 0.3),
+    (1, [4, 5, 2, 1], 7, 0.0),
+    (2, [2, 3, 1], 4, 1.5),
+)
+L2_BACKWARD_CASES = (
+    (0, [3, 2, 3, 1], 5, 0.7),
+    (1, [4, 6, 3, 1], 8, 0.1),
+    (2, [2, 5, 2, 1], 3, 0.0),
+)
+DROPOUT_FORWARD_CASES = (
+    (0, [3, 4, 3, 1], 6, 0.7),
+    (1, [2, 20, 3, 1], 50, 0.86),
+    (2, [5, 3, 6, 1], 4, 0.5),
+)
+DROPOUT_BACKWARD_CASES = (
+    (0, [3, 2, 3, 1], 5, 0.8),
+    (1, [4, 8, 5, 1], 9, 0.6),
+    (2, [2, 20, 3, 1], 30, 0.86),
+)
 
 
 def exercise_check(check):
@@ -162,15 +189,9 @@ def _compare_gradients(name, grads, expected, hints):
         raise AssertionError(message)
 
 
-@exercise_check
-def compute_cost_with_regularization_test(target):
-    """Check cross-entropy + lambd / (2m) * sum of squared weights of every layer."""
-    for seed, dims, m, lambd in (
-        (0, [3, 2, 3, 1], 5, 0.1),
-        (3, [3, 4, 4, 3, 1], 6, 0.3),
-        (1, [4, 5, 2, 1], 7, 0.0),
-        (2, [2, 3, 1], 4, 1.5),
-    ):
+def verify_compute_cost_with_regularization(target, cases=L2_COST_CASES):
+    """Check the cost: cross-entropy + lambd / (2m) * the squared weights of every layer."""
+    for seed, dims, m, lambd in cases:
         rng = np.random.RandomState(seed)
         _, Y, parameters = _network(rng, dims, m)
         A3 = rng.uniform(0.05, 0.95, size=(1, m))
@@ -197,18 +218,18 @@ def compute_cost_with_regularization_test(target):
             f"{want:.10g}" + (f"; you computed {hint}" if hint else "")
         )
 
+
+@exercise_check
+def compute_cost_with_regularization_test(target):
+    """Check ``compute_cost_with_regularization`` and print the notebook's example."""
+    verify_compute_cost_with_regularization(target)
     A3, Y, parameters = compute_cost_with_regularization_test_case()
     print(f"cost = {target(A3, Y, parameters, lambd=0.1):.8f}")
 
 
-@exercise_check
-def backward_propagation_with_regularization_test(target):
+def verify_backward_propagation_with_regularization(target, cases=L2_BACKWARD_CASES):
     """Check the gradients: backward propagation plus lambd / m * W for each weight."""
-    for seed, dims, m, lambd in (
-        (0, [3, 2, 3, 1], 5, 0.7),
-        (1, [4, 6, 3, 1], 8, 0.1),
-        (2, [2, 5, 2, 1], 3, 0.0),
-    ):
+    for seed, dims, m, lambd in cases:
         X, Y, parameters = _network(np.random.RandomState(seed), dims, m)
         _, cache = forward_propagation(X, parameters)
         plain = backward_propagation(X, Y, cache)
@@ -240,6 +261,11 @@ def backward_propagation_with_regularization_test(target):
             hints,
         )
 
+
+@exercise_check
+def backward_propagation_with_regularization_test(target):
+    """Check ``backward_propagation_with_regularization`` and print the notebook's example."""
+    verify_backward_propagation_with_regularization(target)
     X, Y, cache = backward_propagation_with_regularization_test_case()
     grads = target(X, Y, cache, lambd=0.7)
     for key in ("dW1", "dW2", "dW3"):
@@ -258,9 +284,8 @@ def _check_mask(name, D, Z, keep_prob):
     )
 
 
-@exercise_check
-def forward_propagation_with_dropout_test(target):
-    """Check inverted dropout on the hidden layers: masks, scaling, fresh draws, keep_prob = 1."""
+def verify_forward_propagation_with_dropout(target, cases=DROPOUT_FORWARD_CASES):
+    """Check inverted dropout on the hidden layers: masks, scaling, fresh draws, keep_prob 1."""
     X, parameters = _course_network()
     A3, cache = target(X, parameters, keep_prob=1.0, rng=np.random.RandomState(0))
     np.testing.assert_allclose(
@@ -270,11 +295,7 @@ def forward_propagation_with_dropout_test(target):
         err_msg="with keep_prob = 1 dropout must keep every unit: A3 should equal the "
         "forward pass without dropout",
     )
-    for seed, dims, m, keep_prob in (
-        (0, [3, 4, 3, 1], 6, 0.7),
-        (1, [2, 20, 3, 1], 50, 0.86),
-        (2, [5, 3, 6, 1], 4, 0.5),
-    ):
+    for seed, dims, m, keep_prob in cases:
         X, _, parameters = _network(np.random.RandomState(seed), dims, m)
         out = target(X, parameters, keep_prob=keep_prob, rng=np.random.RandomState(seed))
         assert isinstance(out, tuple) and len(out) == 2, "return (A3, cache)"
@@ -335,18 +356,18 @@ def forward_propagation_with_dropout_test(target):
         "inside the function (that freezes the mask for the whole training)"
     )
 
+
+@exercise_check
+def forward_propagation_with_dropout_test(target):
+    """Check ``forward_propagation_with_dropout`` and print the notebook's example."""
+    verify_forward_propagation_with_dropout(target)
     X, parameters = forward_propagation_with_dropout_test_case()
     _show("A3", target(X, parameters, keep_prob=0.7, rng=np.random.RandomState(1))[0])
 
 
-@exercise_check
-def backward_propagation_with_dropout_test(target):
+def verify_backward_propagation_with_dropout(target, cases=DROPOUT_BACKWARD_CASES):
     """Check the gradients through the masks: dA[l] is masked and scaled like A[l]."""
-    for seed, dims, m, keep_prob in (
-        (0, [3, 2, 3, 1], 5, 0.8),
-        (1, [4, 8, 5, 1], 9, 0.6),
-        (2, [2, 20, 3, 1], 30, 0.86),
-    ):
+    for seed, dims, m, keep_prob in cases:
         X, Y, parameters = _network(np.random.RandomState(seed), dims, m)
         cache = _dropout_forward(X, parameters, keep_prob, np.random.RandomState(seed))
         expected = _dropout_backward(X, Y, cache, keep_prob)
@@ -361,6 +382,12 @@ def backward_propagation_with_dropout_test(target):
             expected,
             hints,
         )
+
+
+@exercise_check
+def backward_propagation_with_dropout_test(target):
+    """Check ``backward_propagation_with_dropout`` and print the notebook's example."""
+    verify_backward_propagation_with_dropout(target)
     X, Y, cache = backward_propagation_with_dropout_test_case()
     grads = target(X, Y, cache, keep_prob=0.8)
     for key in ("dA1", "dA2"):

@@ -15,6 +15,10 @@ import numpy as np
 from gc_utils import dictionary_to_vector, gradients_to_vector, relu, vector_to_dictionary
 
 __all__ = [
+    "verify_forward_propagation",
+    "verify_backward_propagation",
+    "verify_gradient_check",
+    "verify_gradient_check_n",
     "gradient_check_n_test_case",
     "forward_propagation_test",
     "backward_propagation_test",
@@ -22,7 +26,10 @@ __all__ = [
     "gradient_check_n_test",
 ]
 
+# The public checks' cases; the grader (tests/grading) runs the same checks with others.
 CASES_1D = ((2.0, 4.0), (-3.0, 0.5), (0.25, -7.0), (10.0, 0.0))
+# (seed, layer sizes, m); seed None is the course's test case.
+GRADIENT_CHECK_N_CASES = ((None, [4, 5, 3, 1], 3), (7, [3, 4, 2, 1], 5))
 
 
 def exercise_check(check):
@@ -111,23 +118,28 @@ def _reference_difference(cost, parameters, grad_vector, epsilon):
     )
 
 
-@exercise_check
-def forward_propagation_test(target):
-    """Check J = theta * x."""
-    for x, theta in CASES_1D:
+def _right_forward(x, theta):
+    return theta * x
+
+
+def _right_backward(x, theta):
+    return x
+
+
+def verify_forward_propagation(target, cases=CASES_1D):
+    """Check J = theta * x for each (x, theta) of ``cases``."""
+    for x, theta in cases:
         J = target(x, theta)
         assert np.ndim(J) == 0, f"J must be a number, got shape {np.shape(J)}"
         hint = "; did you return x or theta instead of their product?" if J in (x, theta) else ""
         assert np.isclose(J, theta * x), (
             f"forward_propagation({x}, {theta}) = {J}, expected {theta * x}{hint}"
         )
-    print(f"J = {target(2, 4)}")
 
 
-@exercise_check
-def backward_propagation_test(target):
-    """Check dJ/dtheta = x."""
-    for x, theta in CASES_1D:
+def verify_backward_propagation(target, cases=CASES_1D):
+    """Check dJ/dtheta = x for each (x, theta) of ``cases``."""
+    for x, theta in cases:
         dtheta = target(x, theta)
         hint = (
             "; the derivative of theta * x with respect to theta is x" if dtheta == theta else ""
@@ -135,46 +147,58 @@ def backward_propagation_test(target):
         assert np.isclose(dtheta, x), (
             f"backward_propagation({x}, {theta}) = {dtheta}, expected {x}{hint}"
         )
-    print(f"dtheta = {target(2, 4)}")
 
 
-@exercise_check
-def gradient_check_test(target):
-    """Check the 1-D gradient check: tiny for the right derivative, large for a wrong one."""
-    for x, theta in CASES_1D:
-        difference = target(x, theta, epsilon=1e-7, print_msg=False)
+def verify_gradient_check(target, cases=CASES_1D):
+    """Check the 1-D gradient check: tiny for the right derivative, large for a wrong one.
+
+    The learner's ``gradient_check`` runs with the right forward and backward functions (and then
+    with a planted wrong derivative), so that a mistake in Exercises 1 or 2 does not fail this one.
+    """
+    right = _with_globals(
+        target, forward_propagation=_right_forward, backward_propagation=_right_backward
+    )
+    for x, theta in cases:
+        difference = right(x, theta, epsilon=1e-7, print_msg=False)
         assert np.ndim(difference) == 0, (
             f"return the difference as a number, got shape {np.shape(difference)}"
         )
         assert 0 <= difference < 1e-7, (
             f"gradient_check({x}, {theta}) returned {difference:.3g} with the correct derivative; "
-            "expected "
-            "below 1e-7. Use the two-sided difference (J(theta + eps) - J(theta - eps)) / (2 eps)"
+            "expected below 1e-7. Use the two-sided difference (J(theta + eps) - J(theta - eps)) "
+            "/ (2 eps)"
         )
-    for x, theta in CASES_1D[:3]:
 
-        def wrong_backward(x, theta):
-            return x + 1  # a planted mistake: the derivative is x
+    def wrong_backward(x, theta):
+        return x + 1  # a planted mistake: the derivative is x
 
-        buggy = _with_globals(target, backward_propagation=wrong_backward)
+    buggy = _with_globals(
+        target, forward_propagation=_right_forward, backward_propagation=wrong_backward
+    )
+    for x, theta in cases:
         difference = buggy(x, theta, epsilon=1e-7, print_msg=False)
         expected = 1 / (abs(x + 1) + abs(x))
         assert np.isclose(difference, expected, rtol=1e-5), (
             f"with a backward_propagation that returns x + 1, gradient_check({x}, {theta}) should "
             f"return |grad - gradapprox| / (|grad| + |gradapprox|) = {expected:.6g}, "
-            f"got {difference:.6g}. "
-            "Call backward_propagation for grad, and divide by the sum of the two norms"
+            f"got {difference:.6g}. Call backward_propagation for grad, and divide by the sum of "
+            "the two norms"
         )
-    print(f"difference = {target(2, 4, epsilon=1e-7, print_msg=False):.0e}")
 
 
-@exercise_check
-def gradient_check_n_test(target):
-    """Check the N-D gradient check on the course's network and on another shape."""
+def _case(seed, dims, m):
+    """A network for ``verify_gradient_check_n``: the course's test case when ``seed`` is None."""
+    if seed is None:
+        return gradient_check_n_test_case()
+    return _network(np.random.RandomState(seed), dims, m)
+
+
+def verify_gradient_check_n(target, cases=GRADIENT_CHECK_N_CASES):
+    """Check the N-D gradient check on each (seed, layer sizes, m) network of ``cases``."""
     forward = target.__globals__.get("forward_propagation_n")
     assert forward is not None, "run the cell that defines forward_propagation_n first"
-    cases = [gradient_check_n_test_case(), _network(np.random.RandomState(7), [3, 4, 2, 1], 5)]
-    for X, Y, parameters in cases:
+    for seed, dims, m in cases:
+        X, Y, parameters = _case(seed, dims, m)
         gradients = _correct_gradients(X, Y, parameters)
         difference = target(parameters, gradients, X, Y, epsilon=1e-7, print_msg=False)
         assert np.ndim(difference) == 0, (
@@ -198,14 +222,40 @@ def gradient_check_n_test(target):
             "J_minus at theta - epsilon (the one-sided difference is much less accurate)"
         )
         planted = dict(gradients, dW2=2 * gradients["dW2"])
-
         expected = _reference_difference(cost, parameters, gradients_to_vector(planted), 1e-7)
         got = target(parameters, planted, X, Y, epsilon=1e-7, print_msg=False)
         assert np.isclose(got, expected, rtol=1e-4), (
             f"with dW2 doubled the difference should be {expected:.6g}, got {got:.6g}. "
             "Compare gradients_to_vector(gradients) with the numerical gradient of every parameter"
         )
+
+
+@exercise_check
+def forward_propagation_test(target):
+    """Check ``forward_propagation`` and print the notebook's example."""
+    verify_forward_propagation(target)
+    print(f"J = {target(2, 4)}")
+
+
+@exercise_check
+def backward_propagation_test(target):
+    """Check ``backward_propagation`` and print the notebook's example."""
+    verify_backward_propagation(target)
+    print(f"dtheta = {target(2, 4)}")
+
+
+@exercise_check
+def gradient_check_test(target):
+    """Check ``gradient_check`` and print the notebook's example."""
+    verify_gradient_check(target)
+    print(f"difference = {target(2, 4, epsilon=1e-7, print_msg=False):.0e}")
+
+
+@exercise_check
+def gradient_check_n_test(target):
+    """Check ``gradient_check_n`` and print its verdict on the course's buggy gradients."""
+    verify_gradient_check_n(target)
     X, Y, parameters = gradient_check_n_test_case()
-    _, cache = forward(X, Y, parameters)
+    _, cache = target.__globals__["forward_propagation_n"](X, Y, parameters)
     buggy = target.__globals__["backward_propagation_n"](X, Y, cache)
     print(f"difference with the buggy gradients = {target(parameters, buggy, X, Y):.2f}")
