@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: lab test notebooks benchmark clean
+.PHONY: lab test notebooks benchmark release grade clean
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab
@@ -16,6 +16,14 @@ test: $(STAMP)
 # Maintainers: re-execute every notebook top to bottom and store its outputs (the nbval baseline).
 notebooks: $(STAMP)
 	$(BIN)/python -m tests.execute_notebooks
+
+# Instructors: learner copies in release/, and grading (make grade SUBMISSIONS=path/to/folder).
+release: $(STAMP)
+	$(BIN)/python -m tests.grading release --out release
+
+SUBMISSIONS ?= submissions
+grade: $(STAMP)
+	$(BIN)/python -m tests.grading grade $(SUBMISSIONS)
 
 benchmark: $(STAMP)
 	$(BIN)/python tests/benchmarks/bench_iteration.py

@@ -126,7 +126,7 @@ def _show(target, layers_dims):
 
 
 def verify_initialize_parameters_zeros(target, cases=LAYER_SIZES):
-    """Raise AssertionError unless every W and b is all zeros, of the right shape, for ``cases``."""
+    """Raise AssertionError unless every W and b is all zeros, of the right shape."""
     for layers_dims in cases:
         parameters = target(list(layers_dims))
         _check_structure("initialize_parameters_zeros", parameters, layers_dims)

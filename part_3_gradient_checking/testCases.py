@@ -214,19 +214,19 @@ def verify_gradient_check_n(target, cases=GRADIENT_CHECK_N_CASES):
         def cost(p, X=X, Y=Y):
             return forward(X, Y, p)[0]
 
-        coarse = _reference_difference(cost, parameters, gradients_to_vector(gradients), 1e-3)
-        got = target(parameters, gradients, X, Y, epsilon=1e-3, print_msg=False)
-        assert np.isclose(got, coarse, rtol=1e-2, atol=1e-12), (
-            f"with epsilon = 1e-3 the two-sided difference of the correct gradients is "
-            f"{coarse:.3g}, yours is {got:.3g}: use (J_plus - J_minus) / (2 * epsilon), with "
-            "J_minus at theta - epsilon (the one-sided difference is much less accurate)"
-        )
         planted = dict(gradients, dW2=2 * gradients["dW2"])
         expected = _reference_difference(cost, parameters, gradients_to_vector(planted), 1e-7)
         got = target(parameters, planted, X, Y, epsilon=1e-7, print_msg=False)
         assert np.isclose(got, expected, rtol=1e-4), (
             f"with dW2 doubled the difference should be {expected:.6g}, got {got:.6g}. "
             "Compare gradients_to_vector(gradients) with the numerical gradient of every parameter"
+        )
+        coarse = _reference_difference(cost, parameters, gradients_to_vector(gradients), 1e-3)
+        got = target(parameters, gradients, X, Y, epsilon=1e-3, print_msg=False)
+        assert np.isclose(got, coarse, rtol=1e-2, atol=1e-12), (
+            f"with epsilon = 1e-3 the two-sided difference of the correct gradients is "
+            f"{coarse:.3g}, yours is {got:.3g}: use (J_plus - J_minus) / (2 * epsilon), with "
+            "J_minus at theta - epsilon (the one-sided difference is much less accurate)"
         )
 
 

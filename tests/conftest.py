@@ -16,3 +16,24 @@ settings.register_profile("dev", deadline=None, suppress_health_check=[HealthChe
 # CI explores the same examples on every run, so a red run can be reproduced.
 settings.register_profile("ci", parent=settings.get_profile("dev"), derandomize=True)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+
+_NOTEBOOK_CELLS = {}
+
+
+def pytest_runtest_logreport(report):
+    """Count the nbval cell results of each notebook (also when tests run in worker processes)."""
+    path, _, cell = report.nodeid.partition(".ipynb::")
+    if cell and report.when == "call":
+        counts = _NOTEBOOK_CELLS.setdefault(path + ".ipynb", {"passed": 0, "failed": 0})
+        counts["passed" if report.passed else "failed"] += 1
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Name every notebook nbval re-executed, with its cells' results."""
+    if not _NOTEBOOK_CELLS:
+        return
+    terminalreporter.section("notebooks re-executed by nbval")
+    for path, counts in sorted(_NOTEBOOK_CELLS.items()):
+        failed = f", {counts['failed']} failed" if counts["failed"] else ""
+        terminalreporter.write_line(f"{path}: {counts['passed']} cells matched{failed}")

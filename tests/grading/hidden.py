@@ -1,0 +1,65 @@
+"""The hidden checks, run inside the kernel that executed a submission.
+
+The grader copies this file beside the submission and appends one cell per exercise:
+``grade_exercise("name", globals())``. Each runs the same checks as the notebook's public check
+(the ``verify_*`` functions of the part's ``testCases.py``) with other shapes, seeds and
+hyperparameters, so that a function that only reproduces the outputs shown in the notebook does
+not pass. It prints one line, ``GRADE {json}``, which the grader reads.
+"""
+
+import json
+
+import testCases
+
+HIDDEN_CASES = {
+    # Part 1: layer sizes
+    "initialize_parameters_zeros": ([4, 7, 3, 2, 1], [1, 1], [6, 2]),
+    "initialize_parameters_random": ([3, 6, 2, 1], [5, 1], [2, 3, 3, 3, 1]),
+    "initialize_parameters_he": ([6, 4, 4, 1], [3, 9, 1], [7, 2, 5, 1]),
+    # Part 2: (seed, layer sizes, m, lambd or keep_prob)
+    "compute_cost_with_regularization": (
+        (11, [5, 3, 2, 4, 1], 7, 0.25),
+        (12, [2, 6, 1], 3, 2.0),
+        (13, [3, 3, 3, 1], 9, 0.05),
+    ),
+    "backward_propagation_with_regularization": (
+        (14, [5, 4, 3, 1], 6, 0.3),
+        (15, [2, 7, 2, 1], 11, 1.2),
+    ),
+    "forward_propagation_with_dropout": (
+        (16, [4, 6, 5, 1], 8, 0.65),
+        (17, [2, 12, 4, 1], 15, 0.9),
+    ),
+    "backward_propagation_with_dropout": (
+        (18, [3, 5, 4, 1], 7, 0.75),
+        (19, [6, 3, 8, 1], 4, 0.55),
+    ),
+    # Part 3: (x, theta) and (seed, layer sizes, m)
+    "forward_propagation": ((1.5, -2.0), (-0.75, 3.0), (6.0, 0.125)),
+    "backward_propagation": ((1.5, -2.0), (-0.75, 3.0), (6.0, 0.125)),
+    "gradient_check": ((1.5, -2.0), (-4.0, 2.5), (0.6, 9.0)),
+    "gradient_check_n": ((21, [5, 3, 4, 1], 4), (22, [2, 6, 2, 1], 6)),
+}
+
+
+def check(name, target):
+    """Run the hidden check of exercise ``name`` on ``target``; return (passed, message)."""
+    try:
+        getattr(testCases, f"verify_{name}")(target, HIDDEN_CASES[name])
+    except NotImplementedError:
+        return False, "not done: the function still raises NotImplementedError"
+    except AssertionError as error:
+        return False, f"wrong: {error}".strip()
+    except Exception as error:  # the learner's code may raise anything; report it, grade the rest
+        return False, f"raised {type(error).__name__}: {error}"
+    return True, "correct"
+
+
+def grade_exercise(name, namespace):
+    """Grade exercise ``name`` as defined in ``namespace`` (the notebook's globals)."""
+    target = namespace.get(name)
+    if not callable(target):
+        passed, message = False, f"missing: the notebook defines no function {name}"
+    else:
+        passed, message = check(name, target)
+    print("GRADE " + json.dumps({"name": name, "passed": passed, "message": message}))

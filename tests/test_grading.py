@@ -1,0 +1,238 @@
+"""The instructor workflow: learner copies made from the solutions, and per-exercise grading."""
+
+import csv
+import hashlib
+import json
+import re
+
+import nbformat
+import pytest
+
+from tests.grading.__main__ import main
+from tests.grading.assignments import ASSIGNMENTS, recognise
+from tests.grading.grade import grade, grade_all
+from tests.grading.release import learner_copy, release, strip_solutions
+
+GRADIENT_CHECKING = ASSIGNMENTS["gradient_checking"]
+
+
+def digest(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def with_solution(assignment, name, body):
+    """The assignment's notebook with the solution of exercise ``name`` replaced by ``body``."""
+    notebook = nbformat.read(assignment.path, as_version=4)
+    for cell in notebook.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == name:
+            cell.source = re.sub(
+                r"(### BEGIN SOLUTION\n).*?(\n[ \t]*### END SOLUTION)",
+                lambda m: m[1] + body + m[2],
+                cell.source,
+                flags=re.S,
+            )
+    return notebook
+
+
+def write(notebook, path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(notebook, path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def released(tmp_path_factory):
+    out = tmp_path_factory.mktemp("release")
+    release(ASSIGNMENTS.values(), out)
+    return out
+
+
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_the_learner_copy_is_the_source_minus_the_solutions(released, name):
+    assignment = ASSIGNMENTS[name]
+    source = nbformat.read(assignment.path, as_version=4)
+    copy = nbformat.read(released / assignment.folder / assignment.notebook, as_version=4)
+    assert len(copy.cells) == len(source.cells)
+    stubs = 0
+    for original, learner in zip(source.cells, copy.cells):
+        assert learner.cell_type == original.cell_type
+        assert learner.metadata == original.metadata
+        if original.cell_type == "markdown":
+            assert learner.source == original.source
+            continue
+        assert learner.outputs == [] and learner.execution_count is None
+        if "### BEGIN SOLUTION" in original.source:
+            before, _, rest = original.source.partition("### BEGIN SOLUTION")
+            _, _, after = rest.partition("### END SOLUTION")
+            indent = before[before.rfind("\n") + 1 :]
+            assert learner.source == (
+                f"{before}# YOUR CODE HERE\n{indent}raise NotImplementedError(){after}"
+            )
+            stubs += 1
+        else:
+            assert learner.source == original.source
+    assert stubs == len(assignment.exercises) > 0
+
+
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_the_learner_folder_has_what_the_notebook_loads(released, name):
+    assignment = ASSIGNMENTS[name]
+    folder = released / assignment.folder
+    for file in assignment.files:
+        assert (folder / file).read_bytes() == (assignment.path.parent / file).read_bytes()
+    if assignment.data:
+        assert (folder / "datasets" / "data.mat").is_file()
+
+
+def test_release_refuses_to_overwrite_an_existing_copy(released, capsys):
+    assert main(["release", "--out", str(released)]) == 2
+    assert "already exists" in capsys.readouterr().err
+
+
+def test_strip_solutions_keeps_indentation_and_given_code():
+    source = (
+        "def f(x):\n    y = 1\n    ### BEGIN SOLUTION\n    y = x\n    ### END SOLUTION\n"
+        "    return y"
+    )
+    assert strip_solutions(source) == (
+        "def f(x):\n    y = 1\n    # YOUR CODE HERE\n    raise NotImplementedError()\n    return y"
+    )
+
+
+def test_the_reference_notebooks_score_full_marks_and_stay_unchanged():
+    paths = [assignment.path for assignment in ASSIGNMENTS.values()]
+    before = [digest(path) for path in paths]
+    results = grade_all(paths, timeout=120, jobs=2)
+    for result in results:
+        assert result.score == result.max_score > 0, result
+        assert all(e.message == "correct" for e in result.exercises)
+    assert [digest(path) for path in paths] == before
+
+
+def test_the_blank_learner_copies_score_zero(released):
+    paths = [released / a.folder / a.notebook for a in ASSIGNMENTS.values()]
+    for result in grade_all(paths, timeout=60, jobs=2):
+        assert result.score == 0 and result.max_score > 0
+        assert all("not done" in e.message for e in result.exercises), result
+
+
+def test_one_broken_exercise_fails_alone(tmp_path):
+    notebook = with_solution(GRADIENT_CHECKING, "backward_propagation", "    dtheta = theta")
+    path = write(notebook, tmp_path / "broken.ipynb")
+    before = digest(path)
+    result = grade(path, timeout=60)
+    passed = {e.name: e.passed for e in result.exercises}
+    assert passed == {
+        "forward_propagation": True,
+        "backward_propagation": False,
+        "gradient_check": True,
+        "gradient_check_n": True,
+    }
+    message = next(e.message for e in result.exercises if e.name == "backward_propagation")
+    assert message.startswith("wrong:") and "derivative of theta * x" in message
+    assert result.score == result.max_score - 1
+    assert digest(path) == before
+
+
+def test_hard_coding_the_shown_outputs_does_not_pass(tmp_path):
+    # Returns the notebook's example (J = 8 for x = 2, theta = 4) and nothing else.
+    notebook = with_solution(GRADIENT_CHECKING, "forward_propagation", "    J = 8")
+    result = grade(write(notebook, tmp_path / "hard_coded.ipynb"), timeout=60)
+    assert [e.name for e in result.exercises if not e.passed] == ["forward_propagation"]
+
+
+def test_an_endless_loop_is_cut_off_and_reported(tmp_path):
+    notebook = with_solution(
+        GRADIENT_CHECKING, "forward_propagation", "    while True:\n        pass"
+    )
+    result = grade(write(notebook, tmp_path / "loop.ipynb"), timeout=3)
+    outcome = {e.name: e for e in result.exercises}
+    assert not outcome["forward_propagation"].passed
+    assert outcome["forward_propagation"].message.startswith("timed out")
+    assert outcome["gradient_check_n"].passed and outcome["backward_propagation"].passed
+
+
+def test_a_missing_exercise_is_reported_as_missing(tmp_path):
+    notebook = nbformat.read(GRADIENT_CHECKING.path, as_version=4)
+    for cell in notebook.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == "gradient_check":
+            cell.source = "# deleted"
+    result = grade(write(notebook, tmp_path / "missing.ipynb"), timeout=60)
+    outcome = {e.name: e for e in result.exercises}
+    assert outcome["gradient_check"].message.startswith("missing")
+    assert outcome["gradient_check_n"].passed
+
+
+def test_a_kernel_that_dies_leaves_the_checks_ungraded_not_a_crash(tmp_path):
+    notebook = nbformat.read(GRADIENT_CHECKING.path, as_version=4)
+    notebook.cells.insert(3, nbformat.v4.new_code_cell("import os\nos._exit(1)"))
+    result = grade(write(notebook, tmp_path / "dies.ipynb"), timeout=60)
+    assert result.score == 0
+    assert all(e.message.startswith("not graded") for e in result.exercises)
+
+
+def test_the_assignment_is_recognised_without_nbgrader_metadata():
+    notebook = nbformat.read(GRADIENT_CHECKING.path, as_version=4)
+    for cell in notebook.cells:
+        cell.metadata.pop("nbgrader", None)
+    assert recognise(notebook) is GRADIENT_CHECKING
+    assert recognise(nbformat.v4.new_notebook()) is None
+
+
+@pytest.mark.parametrize(
+    "content, expected",
+    [
+        ("not json at all", "not a readable Jupyter notebook"),
+        (nbformat.writes(nbformat.v4.new_notebook()), "not a notebook of a known assignment"),
+    ],
+    ids=["malformed", "unknown"],
+)
+def test_a_file_that_cannot_be_graded_gets_exit_2_and_one_line(
+    tmp_path, capsys, content, expected
+):
+    path = tmp_path / "submission.ipynb"
+    path.write_text(content)
+    assert main(["grade", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and expected in err and "Traceback" not in err
+
+
+def test_json_output_has_the_documented_fields(capsys):
+    assert main(["grade", "--json", str(GRADIENT_CHECKING.path)]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert set(report) == {"notebook", "assignment", "score", "max_score", "exercises"}
+    assert report["assignment"] == "gradient_checking" and report["score"] == 8
+    assert set(report["exercises"][0]) == {"name", "points", "max_points", "passed", "message"}
+
+
+def test_a_folder_of_three_learners_gives_the_right_gradebook(tmp_path, released, capsys):
+    folder = tmp_path / "submissions"
+    name = GRADIENT_CHECKING.notebook
+    write(nbformat.read(GRADIENT_CHECKING.path, as_version=4), folder / "alice" / name)
+    blank = released / GRADIENT_CHECKING.folder / name
+    write(nbformat.read(blank, as_version=4), folder / "bob" / name)
+    broken = with_solution(GRADIENT_CHECKING, "gradient_check_n", "    difference = 0.0")
+    write(broken, folder / "carol" / name)
+    assert main(["grade", str(folder)]) == 0
+    table = capsys.readouterr().out
+    assert table.count("total") == 3
+    with open(folder / "gradebook.csv", newline="") as handle:
+        rows = list(csv.reader(handle))
+    assert rows == [
+        [
+            "learner",
+            "forward_propagation",
+            "backward_propagation",
+            "gradient_check",
+            "gradient_check_n",
+            "total",
+        ],
+        ["alice", "1", "1", "2", "4", "8"],
+        ["bob", "0", "0", "0", "0", "0"],
+        ["carol", "1", "1", "2", "0", "4"],
+    ]
+
+
+def test_learner_copy_of_a_notebook_clears_every_output():
+    copy = learner_copy(nbformat.read(GRADIENT_CHECKING.path, as_version=4))
+    assert all(not c.get("outputs") for c in copy.cells if c.cell_type == "code")
