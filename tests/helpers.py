@@ -13,11 +13,13 @@ PART_DIRS = {
     "init_utils": ROOT / "part_1_initialisation",
     "reg_utils": ROOT / "part_2_regularization",
     "gc_utils": ROOT / "part_3_gradient_checking",
+    "opt_utils": ROOT / "notebooks",
 }
 NOTEBOOKS = {
     "init_utils": PART_DIRS["init_utils"] / "Initialization.ipynb",
     "reg_utils": PART_DIRS["reg_utils"] / "Regularization.ipynb",
     "gc_utils": PART_DIRS["gc_utils"] / "Gradient_Checking.ipynb",
+    "opt_utils": PART_DIRS["opt_utils"] / "Optimization_Methods.ipynb",
 }
 
 
@@ -37,6 +39,15 @@ def numerical_gradient(f, x, h=1e-6):
         x[index] = saved
         grad[index] = (plus - minus) / (2 * h)
     return grad
+
+
+def cross_entropy_from_logits(Z, Y):
+    """The mean cross-entropy of sigmoid(Z) against labels Y, computed without forming sigmoid(Z).
+
+    Mathematically the same as the modules' cost, but exact where the sigmoid is close to 0 or 1,
+    where 1 - a loses digits and a numerical gradient of the cost would be mostly round-off.
+    """
+    return float(np.mean(np.where(Y == 1, np.logaddexp(0, -Z), np.logaddexp(0, Z))))
 
 
 def relative_error(a, b):

@@ -68,6 +68,12 @@ ASSIGNMENTS = {
             "Gradient_Checking.ipynb",
             ("gc_utils.py", "testCases.py"),
         ),
+        Assignment(
+            "optimization",
+            "notebooks",
+            "Optimization_Methods.ipynb",
+            ("opt_utils.py", "testCases.py"),
+        ),
     )
 }
 

@@ -39,6 +39,17 @@ HIDDEN_CASES = {
     "backward_propagation": ((1.5, -2.0), (-0.75, 3.0), (6.0, 0.125)),
     "gradient_check": ((1.5, -2.0), (-4.0, 2.5), (0.6, 9.0)),
     "gradient_check_n": ((21, [5, 3, 4, 1], 4), (22, [2, 6, 2, 1], 6)),
+    # Optimization: (seed, layer sizes), (m, mini_batch_size, seed), (lr0, epoch, decay_rate)
+    "update_parameters_with_gd": ((31, [3, 4, 1]), (32, [5, 2, 2, 2, 1])),
+    "random_mini_batches": ((200, 32, 4), (65, 64, 9), (33, 5, 2), (64, 16, 7)),
+    "initialize_velocity": ((33, [6, 1]), (34, [2, 8, 3, 1])),
+    "update_parameters_with_momentum": ((35, [4, 3, 1]), (36, [2, 5, 5, 1])),
+    "initialize_rmsprop": ((37, [6, 1]), (38, [2, 8, 3, 1])),
+    "update_parameters_with_rmsprop": ((39, [4, 3, 1]), (40, [2, 5, 5, 1])),
+    "initialize_adam": ((41, [6, 1]), (42, [2, 8, 3, 1])),
+    "update_parameters_with_adam": ((43, [4, 3, 1]), (44, [2, 5, 5, 1])),
+    "update_lr": ((0.3, 7, 0.5), (0.05, 123, 0.01)),
+    "schedule_lr_decay": ((0.3, 2500, 0.5), (0.05, 999, 2.0), (0.07, 12001, 0.1)),
 }
 
 

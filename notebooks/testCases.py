@@ -1,0 +1,343 @@
+"""Checks for the exercises of the Optimization Methods notebook.
+
+Each ``*_test`` check takes the learner's function, runs it on several shapes, seeds and
+hyperparameters, and either prints ``All tests passed.`` or raises ``AssertionError`` saying
+what is off and the most likely mistake. A function that still raises ``NotImplementedError``
+gets a one-line reminder. The ``verify_*`` functions hold the checks for any list of cases; the
+grader (``tests/grading``) runs them with other cases than the public ones.
+"""
+
+import functools
+
+import numpy as np
+
+__all__ = [
+    "verify_update_parameters_with_gd",
+    "verify_random_mini_batches",
+    "verify_initialize_velocity",
+    "verify_update_parameters_with_momentum",
+    "verify_initialize_rmsprop",
+    "verify_update_parameters_with_rmsprop",
+    "verify_initialize_adam",
+    "verify_update_parameters_with_adam",
+    "verify_update_lr",
+    "verify_schedule_lr_decay",
+    "update_parameters_with_gd_test",
+    "random_mini_batches_test",
+    "initialize_velocity_test",
+    "update_parameters_with_momentum_test",
+    "initialize_rmsprop_test",
+    "update_parameters_with_rmsprop_test",
+    "initialize_adam_test",
+    "update_parameters_with_adam_test",
+    "update_lr_test",
+    "schedule_lr_decay_test",
+]
+
+# Public cases: (seed, layer sizes) for the update rules, (m, mini_batch_size, seed) for the
+# mini-batches. The grader uses others.
+NETWORKS = ((1, [3, 2, 1]), (2, [4, 5, 2, 1]), (3, [2, 3, 3, 3, 1]))
+BATCHES = ((148, 64, 0), (300, 64, 11), (128, 64, 3), (10, 3, 5), (7, 10, 1))
+DECAYS = ((0.5, 2, 1.0), (0.01, 10, 0.3), (0.1, 4500, 1.0), (0.2, 0, 2.0))
+
+
+def exercise_check(check):
+    """Turn ``NotImplementedError`` from the learner's function into a 'not done yet' message."""
+
+    @functools.wraps(check)
+    def run(target):
+        try:
+            check(target)
+        except NotImplementedError:
+            print(
+                f"{target.__name__} is not done yet: write its code where it says YOUR CODE HERE."
+            )
+            return
+        print("All tests passed.")
+
+    return run
+
+
+def _parameters_and_grads(seed, dims):
+    rng = np.random.RandomState(seed)
+    parameters, grads = {}, {}
+    for l in range(1, len(dims)):
+        for key, shape in ((f"W{l}", (dims[l], dims[l - 1])), (f"b{l}", (dims[l], 1))):
+            parameters[key] = rng.randn(*shape)
+            grads["d" + key] = rng.randn(*shape)
+    return parameters, grads
+
+
+def _copy(d):
+    return {k: np.array(v, dtype=float) for k, v in d.items()}
+
+
+def _compare(what, got, expected, hints=None):
+    """Compare two dicts of arrays; name the first key that differs and the likely mistake."""
+    assert isinstance(got, dict), f"{what} must be a dict, got {type(got).__name__}"
+    missing = sorted(set(expected) - set(got))
+    assert not missing, f"{what} lacks {', '.join(missing)}; expected keys {sorted(expected)}"
+    for key, want in expected.items():
+        value = np.asarray(got[key])
+        assert value.shape == want.shape, (
+            f"{what}[{key!r}] has shape {value.shape}, expected {want.shape}"
+        )
+        if np.allclose(value, want, rtol=1e-7, atol=1e-12):
+            continue
+        message = f"{what}[{key!r}] is off by up to {np.max(np.abs(value - want)):.3g}"
+        for mistake, wrong in (hints or {}).items():
+            if key in wrong and np.allclose(value, wrong[key], rtol=1e-7, atol=1e-12):
+                message += f": it equals {mistake}"
+                break
+        raise AssertionError(message)
+
+
+def verify_update_parameters_with_gd(target, cases=NETWORKS, learning_rate=0.01):
+    """Check W = W - learning_rate * dW and b = b - learning_rate * db for every layer."""
+    for seed, dims in cases:
+        parameters, grads = _parameters_and_grads(seed, dims)
+        expected = {k: v - learning_rate * grads["d" + k] for k, v in parameters.items()}
+        got = target(_copy(parameters), _copy(grads), learning_rate)
+        hints = {
+            "W + learning_rate * dW: step against the gradient": {
+                k: v + learning_rate * grads["d" + k] for k, v in parameters.items()
+            }
+        }
+        _compare("the updated parameters", got, expected, hints)
+
+
+def verify_random_mini_batches(target, cases=BATCHES):
+    """Check that the mini-batches partition the shuffled data: full batches, then the rest."""
+    for m, size, seed in cases:
+        rng = np.random.RandomState(100 + m)
+        X, Y = rng.randn(4, m), (rng.rand(1, m) > 0.5).astype(int)
+        batches = target(X, Y, size, seed)
+        sizes = [b[0].shape[1] for b in batches]
+        expected_sizes = [size] * (m // size) + ([m % size] if m % size else [])
+        assert sizes == expected_sizes, (
+            f"m = {m}, mini_batch_size = {size}: batch sizes {sizes}, expected {expected_sizes}"
+            + (" (the last batch holds the m mod size examples left over)" if m % size else "")
+        )
+        permutation = np.random.RandomState(seed).permutation(m)
+        got_X = np.concatenate([b[0] for b in batches], axis=1)
+        got_Y = np.concatenate([b[1] for b in batches], axis=1)
+        assert got_X.shape == (4, m) and got_Y.shape == (1, m), (
+            "each batch is (X columns, Y columns)"
+        )
+        if np.array_equal(got_X, X):
+            raise AssertionError("the batches are not shuffled: permute the columns first")
+        assert np.array_equal(got_X, X[:, permutation]), (
+            "the columns are not in the expected order: shuffle with "
+            "np.random.RandomState(seed).permutation(m) (or np.random.seed(seed) then "
+            "np.random.permutation(m)) and apply the same permutation to X and Y"
+        )
+        assert np.array_equal(got_Y, Y[:, permutation]), (
+            "Y is not shuffled like X: use the same permutation for both"
+        )
+
+
+def _check_zeros_like(what, got, parameters):
+    expected = {"d" + k: np.zeros_like(v) for k, v in parameters.items()}
+    _compare(what, got, expected)
+
+
+def verify_initialize_velocity(target, cases=NETWORKS):
+    """Check v = zeros like every parameter, under keys dW1, db1, ..."""
+    for seed, dims in cases:
+        parameters, _ = _parameters_and_grads(seed, dims)
+        _check_zeros_like("v", target(_copy(parameters)), parameters)
+
+
+def verify_initialize_rmsprop(target, cases=NETWORKS):
+    """Check s = zeros like every parameter, under keys dW1, db1, ..."""
+    for seed, dims in cases:
+        parameters, _ = _parameters_and_grads(seed, dims)
+        _check_zeros_like("s", target(_copy(parameters)), parameters)
+
+
+def verify_initialize_adam(target, cases=NETWORKS):
+    """Check (v, s), both zeros like every parameter."""
+    for seed, dims in cases:
+        parameters, _ = _parameters_and_grads(seed, dims)
+        out = target(_copy(parameters))
+        assert isinstance(out, tuple) and len(out) == 2, "initialize_adam returns (v, s)"
+        _check_zeros_like("v", out[0], parameters)
+        _check_zeros_like("s", out[1], parameters)
+        assert out[0] is not out[1] and all(out[0][k] is not out[1][k] for k in out[0]), (
+            "v and s must be separate arrays: updating one must not change the other"
+        )
+
+
+def _run_steps(steps, seed, dims):
+    """Yield (step number, parameters, grads) for a few steps with fresh random gradients."""
+    parameters, _ = _parameters_and_grads(seed, dims)
+    rng = np.random.RandomState(seed + 1000)
+    for t in range(1, steps + 1):
+        grads = {"d" + k: rng.randn(*v.shape) for k, v in parameters.items()}
+        yield t, parameters, grads
+
+
+def verify_update_parameters_with_momentum(target, cases=NETWORKS, beta=0.9, learning_rate=0.01):
+    """Check v = beta v + (1 - beta) dW, then W = W - learning_rate * v, over several steps."""
+    for seed, dims in cases:
+        parameters, _ = _parameters_and_grads(seed, dims)
+        v = {"d" + k: np.zeros_like(p) for k, p in parameters.items()}
+        mine_p, mine_v = _copy(parameters), _copy(v)
+        for _, _, grads in _run_steps(4, seed, dims):
+            new_v = {k: beta * mine_v[k] + (1 - beta) * grads[k] for k in mine_v}
+            new_p = {k: mine_p[k] - learning_rate * new_v["d" + k] for k in mine_p}
+            hints_v = {
+                "beta * v + dW: multiply the gradient by (1 - beta)": {
+                    k: beta * mine_v[k] + grads[k] for k in mine_v
+                }
+            }
+            hints_p = {
+                "W - learning_rate * dW: step along the velocity v": {
+                    k: mine_p[k] - learning_rate * grads["d" + k] for k in mine_p
+                }
+            }
+            out = target(_copy(mine_p), _copy(grads), _copy(mine_v), beta, learning_rate)
+            assert isinstance(out, tuple) and len(out) == 2, "return (parameters, v)"
+            _compare("v", out[1], new_v, hints_v)
+            _compare("the updated parameters", out[0], new_p, hints_p)
+            mine_p, mine_v = new_p, new_v
+    parameters, grads = _parameters_and_grads(9, [3, 2, 1])
+    v = {"d" + k: np.zeros_like(p) for k, p in parameters.items()}
+    out = target(_copy(parameters), _copy(grads), v, 0.0, 0.1)
+    plain = {k: p - 0.1 * grads["d" + k] for k, p in parameters.items()}
+    _compare("with beta = 0 momentum is gradient descent: the parameters", out[0], plain)
+
+
+def verify_update_parameters_with_rmsprop(
+    target, cases=NETWORKS, beta2=0.999, learning_rate=0.01, epsilon=1e-8
+):
+    """Check s = beta2 s + (1 - beta2) dW**2, then W = W - lr * dW / (sqrt(s) + epsilon)."""
+    for seed, dims in cases:
+        parameters, _ = _parameters_and_grads(seed, dims)
+        mine_p = _copy(parameters)
+        mine_s = {"d" + k: np.zeros_like(p) for k, p in parameters.items()}
+        for _, _, grads in _run_steps(4, seed, dims):
+            new_s = {k: beta2 * mine_s[k] + (1 - beta2) * grads[k] ** 2 for k in mine_s}
+            new_p = {
+                k: mine_p[k] - learning_rate * grads["d" + k] / (np.sqrt(new_s["d" + k]) + epsilon)
+                for k in mine_p
+            }
+            hints_s = {
+                "beta2 * s + (1 - beta2) * dW: square the gradient": {
+                    k: beta2 * mine_s[k] + (1 - beta2) * grads[k] for k in mine_s
+                }
+            }
+            hints_p = {
+                "W - learning_rate * dW / (s + epsilon): divide by the square root of s": {
+                    k: mine_p[k] - learning_rate * grads["d" + k] / (new_s["d" + k] + epsilon)
+                    for k in mine_p
+                }
+            }
+            out = target(_copy(mine_p), _copy(grads), _copy(mine_s), beta2, learning_rate, epsilon)
+            assert isinstance(out, tuple) and len(out) == 2, "return (parameters, s)"
+            _compare("s", out[1], new_s, hints_s)
+            _compare("the updated parameters", out[0], new_p, hints_p)
+            mine_p, mine_s = new_p, new_s
+
+
+def verify_update_parameters_with_adam(
+    target, cases=NETWORKS, learning_rate=0.01, beta1=0.9, beta2=0.999, epsilon=1e-8, steps=5
+):
+    """Check Adam over steps t = 1, 2, ...: moments, bias correction with beta**t, the update."""
+    for seed, dims in cases:
+        parameters, _ = _parameters_and_grads(seed, dims)
+        mine_p = _copy(parameters)
+        mine_v = {"d" + k: np.zeros_like(p) for k, p in parameters.items()}
+        mine_s = {"d" + k: np.zeros_like(p) for k, p in parameters.items()}
+        for t, _, grads in _run_steps(steps, seed, dims):
+            new_v = {k: beta1 * mine_v[k] + (1 - beta1) * grads[k] for k in mine_v}
+            new_s = {k: beta2 * mine_s[k] + (1 - beta2) * grads[k] ** 2 for k in mine_s}
+            v_corr = {k: new_v[k] / (1 - beta1**t) for k in new_v}
+            s_corr = {k: new_s[k] / (1 - beta2**t) for k in new_s}
+            new_p = {
+                k: mine_p[k]
+                - learning_rate * v_corr["d" + k] / (np.sqrt(s_corr["d" + k]) + epsilon)
+                for k in mine_p
+            }
+            hints_vc = {
+                f"v / (1 - beta1**2) whatever t: the correction uses the power t = {t}": {
+                    k: new_v[k] / (1 - beta1**2) for k in new_v
+                },
+                "v / (1 - beta1): raise beta1 to the power t": {
+                    k: new_v[k] / (1 - beta1) for k in new_v
+                },
+                "the uncorrected v: divide by (1 - beta1**t)": new_v,
+            }
+            hints_sc = {
+                f"s / (1 - beta2**2) whatever t: the correction uses the power t = {t}": {
+                    k: new_s[k] / (1 - beta2**2) for k in new_s
+                },
+                "the uncorrected s: divide by (1 - beta2**t)": new_s,
+            }
+            out = target(
+                _copy(mine_p),
+                _copy(grads),
+                _copy(mine_v),
+                _copy(mine_s),
+                t,
+                learning_rate,
+                beta1,
+                beta2,
+                epsilon,
+            )
+            assert isinstance(out, tuple) and len(out) == 5, (
+                "return (parameters, v, s, v_corrected, s_corrected)"
+            )
+            _compare(f"v at t = {t}", out[1], new_v)
+            _compare(f"s at t = {t}", out[2], new_s)
+            _compare(f"v_corrected at t = {t}", out[3], v_corr, hints_vc)
+            _compare(f"s_corrected at t = {t}", out[4], s_corr, hints_sc)
+            _compare(f"the updated parameters at t = {t}", out[0], new_p)
+            mine_p, mine_v, mine_s = new_p, new_v, new_s
+
+
+def verify_update_lr(target, cases=DECAYS):
+    """Check learning_rate0 / (1 + decay_rate * epoch_num)."""
+    for learning_rate0, epoch, decay_rate in cases:
+        got = target(learning_rate0, epoch, decay_rate)
+        want = learning_rate0 / (1 + decay_rate * epoch)
+        assert np.isclose(got, want, rtol=1e-12), (
+            f"update_lr({learning_rate0}, {epoch}, {decay_rate}) = {got}, expected {want}"
+        )
+
+
+def verify_schedule_lr_decay(target, cases=DECAYS, time_interval=1000):
+    """Check learning_rate0 / (1 + decay_rate * floor(epoch_num / time_interval))."""
+    for learning_rate0, epoch, decay_rate in cases:
+        for interval in (time_interval, 3):
+            got = target(learning_rate0, epoch, decay_rate, interval)
+            want = learning_rate0 / (1 + decay_rate * np.floor(epoch / interval))
+            hint = ""
+            if np.isclose(got, learning_rate0 / (1 + decay_rate * epoch / interval)):
+                hint = ": round epoch_num / time_interval down with np.floor"
+            assert np.isclose(got, want, rtol=1e-12), (
+                f"schedule_lr_decay({learning_rate0}, {epoch}, {decay_rate}, {interval}) = {got}, "
+                f"expected {want}{hint}"
+            )
+
+
+def _exercise_test(verify):
+    @exercise_check
+    def check(target):
+        verify(target)
+
+    check.__name__ = verify.__name__.removeprefix("verify_") + "_test"
+    check.__doc__ = verify.__doc__
+    return check
+
+
+update_parameters_with_gd_test = _exercise_test(verify_update_parameters_with_gd)
+random_mini_batches_test = _exercise_test(verify_random_mini_batches)
+initialize_velocity_test = _exercise_test(verify_initialize_velocity)
+update_parameters_with_momentum_test = _exercise_test(verify_update_parameters_with_momentum)
+initialize_rmsprop_test = _exercise_test(verify_initialize_rmsprop)
+update_parameters_with_rmsprop_test = _exercise_test(verify_update_parameters_with_rmsprop)
+initialize_adam_test = _exercise_test(verify_initialize_adam)
+update_parameters_with_adam_test = _exercise_test(verify_update_parameters_with_adam)
+update_lr_test = _exercise_test(verify_update_lr)
+schedule_lr_decay_test = _exercise_test(verify_schedule_lr_decay)

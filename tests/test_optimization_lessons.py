@@ -1,0 +1,123 @@
+"""Every result the Optimization Methods notebook states, recomputed from the notebook's code."""
+
+import contextlib
+import io
+import warnings
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+
+import opt_utils
+from tests.helpers import NOTEBOOKS, notebook_definitions
+
+nb = notebook_definitions(NOTEBOOKS["opt_utils"])
+nb["train_X"], nb["train_Y"] = opt_utils.load_dataset()
+LAYERS = [2, 5, 2, 1]
+
+
+def train(optimizer, **kwargs):
+    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        parameters = nb["model"](
+            nb["train_X"], nb["train_Y"], LAYERS, optimizer, print_cost=False, **kwargs
+        )
+    plt.close("all")
+    cost = opt_utils.compute_cost(
+        opt_utils.forward_propagation(nb["train_X"], parameters)[0], nb["train_Y"]
+    )
+    return nb["accuracy"](parameters), cost
+
+
+@pytest.fixture(scope="module")
+def runs():
+    return {
+        "gd": train("gd"),
+        "momentum": train("momentum", beta=0.9),
+        "rmsprop": train("rmsprop"),
+        "adam": train("adam"),
+        "gd, update_lr": train("gd", learning_rate=0.1, decay=nb["update_lr"]),
+        "gd, schedule": train("gd", learning_rate=0.1, decay=nb["schedule_lr_decay"]),
+        "momentum, schedule": train("momentum", learning_rate=0.1, decay=nb["schedule_lr_decay"]),
+        "adam, schedule": train("adam", learning_rate=0.01, decay=nb["schedule_lr_decay"]),
+    }
+
+
+def test_gd_and_momentum_stay_near_72_percent_and_adam_reaches_94(runs):
+    assert runs["gd"][0] == pytest.approx(0.7167, abs=1e-4)
+    assert runs["momentum"][0] == pytest.approx(0.7167, abs=1e-4)
+    assert runs["adam"][0] == pytest.approx(0.9433, abs=1e-4)
+    assert runs["rmsprop"][0] == pytest.approx(0.9433, abs=1e-4)
+    assert runs["gd"][1] > 0.55 and runs["momentum"][1] > 0.55
+    assert abs(runs["gd"][1] - runs["momentum"][1]) < 0.01, "momentum barely differs"
+    assert runs["adam"][1] == pytest.approx(0.13, abs=0.01)
+    assert runs["rmsprop"][1] == pytest.approx(0.13, abs=0.01)
+
+
+def test_adam_beats_gradient_descent_on_train_accuracy_in_the_same_epochs(runs):
+    assert runs["adam"][0] > runs["gd"][0] + 0.2
+
+
+def test_inverse_time_decay_collapses_the_rate_and_the_schedule_matches_adam(runs):
+    assert runs["gd, update_lr"][0] == pytest.approx(0.6533, abs=1e-4)
+    assert nb["update_lr"](0.1, 4999, 1) == pytest.approx(2e-5)
+    assert runs["gd, schedule"][0] == pytest.approx(0.9433, abs=1e-4)
+    assert runs["momentum, schedule"][0] == pytest.approx(0.9533, abs=1e-4)
+    assert runs["adam, schedule"][0] == pytest.approx(0.94, abs=1e-4)
+    assert runs["adam, schedule"][0] <= runs["adam"][0], "Adam gains nothing from the schedule"
+    assert 0.1 / 0.0007 == pytest.approx(140, rel=0.03)
+    assert nb["schedule_lr_decay"](0.1, 4999, 1) == pytest.approx(0.1 / 5)
+
+
+def test_more_steps_per_epoch_means_more_progress_per_epoch():
+    runs = {size: nb["train_recording"](size) for size in (300, 64, 1)}
+    final = {size: per_epoch[-1] for size, (per_epoch, _) in runs.items()}
+    assert final[1] < final[64] < final[300]
+    assert final[1] < 0.2 and final[300] > 0.68, "stochastic far ahead, batch nearly unmoved"
+    assert [len(per_step) for _, per_step in runs.values()] == [100, 500, 30000]
+    noise = {size: np.std(np.diff(per_step[:300])) for size, (_, per_step) in runs.items()}
+    assert noise[1] > noise[64] > noise[300], (
+        "the cost each step sees is noisier for small batches"
+    )
+
+
+def test_bias_correction_fixes_the_start_and_larger_beta_lags_more():
+    rng = np.random.RandomState(0)
+    days = np.arange(1, 366)
+    season = 12 - 10 * np.cos(2 * np.pi * (days - 15) / 365)
+    temperature = season + rng.normal(0, 3, size=days.size)
+    raw_98 = nb["ewa"](temperature, 0.98)
+    corrected = nb["ewa"](temperature, 0.98, correct=True)
+    week = temperature[:7].mean()
+    assert raw_98[:7].mean() < week / 5, "uncorrected, the first weeks sit near zero"
+    assert abs(corrected[:7].mean() - week) < 1.0
+    assert np.allclose(corrected[-30:], raw_98[-30:], rtol=2e-3), (
+        "no difference once beta**t is tiny"
+    )
+    peak = days[season.argmax()]
+    lag_90 = days[nb["ewa"](temperature, 0.9).argmax()] - peak
+    lag_98 = days[raw_98.argmax()] - peak
+    assert 5 <= lag_90 <= 12 and 33 <= lag_98 <= 47
+
+
+def test_the_optimizer_paths_on_the_valley():
+    paths = {
+        "gd": nb["path"]("gd", 0.075),
+        "momentum": nb["path"]("momentum", 0.075),
+        "rmsprop": nb["path"]("rmsprop", 0.1),
+        "adam": nb["path"]("adam", 0.3),
+    }
+
+    def sign_changes(points):
+        return int(np.sum(np.diff(np.sign(points[:, 1])) != 0))
+
+    distance = {name: np.linalg.norm(points[-1]) for name, points in paths.items()}
+    assert sign_changes(paths["gd"]) == 40, "gradient descent zig-zags at every step"
+    assert paths["gd"][-1][0] == pytest.approx(-0.4, abs=0.01)
+    assert sign_changes(paths["momentum"]) <= 8, "momentum damps the zig-zag"
+    assert paths["momentum"][:, 0].max() > 0, "and overshoots the minimum along the valley"
+    first_step = paths["rmsprop"][1] - paths["rmsprop"][0]
+    np.testing.assert_allclose(np.abs(first_step), [0.316, 0.316], atol=0.001)
+    assert sign_changes(paths["rmsprop"]) == 0 and distance["rmsprop"] > 3
+    assert sign_changes(paths["adam"]) <= 5
+    assert distance["adam"] == min(distance.values())
