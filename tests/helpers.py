@@ -20,6 +20,7 @@ NOTEBOOKS = {
     "reg_utils": PART_DIRS["reg_utils"] / "Regularization.ipynb",
     "gc_utils": PART_DIRS["gc_utils"] / "Gradient_Checking.ipynb",
     "opt_utils": PART_DIRS["opt_utils"] / "Optimization_Methods.ipynb",
+    "vanishing": PART_DIRS["opt_utils"] / "03_Vanishing_Exploding_Gradients.ipynb",
 }
 
 

@@ -20,6 +20,7 @@ MODULES = {
     "reg_utils": {"cost": "compute_cost", "loader": "load_2D_dataset"},
     "gc_utils": {},  # activations and vector conversions only (tests/test_gc_utils.py)
     "opt_utils": {"cost": "compute_cost", "loader": "load_dataset"},
+    "nn_utils": {},  # a network of any depth: its own property tests in tests/test_nn_utils.py
 }
 THREE_LAYER_MODULES = [name for name, spec in MODULES.items() if "cost" in spec]
 DATA_MODULES = [name for name, spec in MODULES.items() if "loader" in spec]

@@ -1,0 +1,206 @@
+"""An L-layer network of any depth, for the companion notebooks of week 1.
+
+The assignments' modules hard-code the course's three-layer network. The companion notebooks
+need networks of any depth and width, with ReLU or tanh hidden layers, so this module implements
+the general case: LINEAR -> g -> ... -> LINEAR -> g -> LINEAR -> SIGMOID, with examples as
+columns (``X`` of shape (n_x, m), ``Y`` of shape (1, m)), parameters ``W1, b1, ..., WL, bL`` and
+gradients ``dW1, db1, ...`` (``d`` always includes the 1/m).
+"""
+
+import numpy as np
+from scipy.special import expit
+
+__all__ = [
+    "sigmoid",
+    "relu",
+    "initialize_parameters_deep",
+    "forward_propagation",
+    "backward_propagation",
+    "compute_cost",
+    "update_parameters",
+    "train",
+    "predict_dec",
+    "accuracy",
+]
+
+ACTIVATIONS = ("relu", "tanh")
+_PROB_EPS = 2.0**-53
+
+
+def sigmoid(x):
+    """Compute the logistic sigmoid elementwise (``scipy.special.expit``: no overflow warning)."""
+    return expit(x)
+
+
+def relu(x):
+    """Compute max(0, x) elementwise."""
+    return np.maximum(0, x)
+
+
+def _check_activation(activation):
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"activation must be 'relu' or 'tanh', got {activation!r}")
+
+
+def initialize_parameters_deep(layers_dims, scale="he", seed=0):
+    r"""Return ``W{l}`` = N(0, 1) * scale and ``b{l}`` = 0 for every layer.
+
+    Parameters
+    ----------
+    layers_dims : list of int
+        ``[n_x, n[1], ..., n[L]]``, every size >= 1.
+    scale : {"he", "xavier"} or float
+        "he": :math:`\sqrt{2 / n^{[l-1]}}`; "xavier": :math:`\sqrt{1 / n^{[l-1]}}`; a number: that
+        standard deviation for every layer.
+    seed : int
+        Seed of the ``RandomState`` that draws W1, W2, ... in turn.
+
+    Returns
+    -------
+    parameters : dict
+    """
+    dims = list(layers_dims)
+    if len(dims) < 2 or any(not isinstance(n, (int, np.integer)) or n < 1 for n in dims):
+        raise ValueError(f"layers_dims must be at least two positive layer sizes, got {dims}")
+    if isinstance(scale, str) and scale not in ("he", "xavier"):
+        raise ValueError(f"scale must be 'he', 'xavier' or a number, got {scale!r}")
+    rng = np.random.RandomState(seed)
+    parameters = {}
+    for l in range(1, len(dims)):
+        if scale == "he":
+            std = np.sqrt(2 / dims[l - 1])
+        elif scale == "xavier":
+            std = np.sqrt(1 / dims[l - 1])
+        else:
+            std = float(scale)
+        parameters[f"W{l}"] = rng.randn(dims[l], dims[l - 1]) * std
+        parameters[f"b{l}"] = np.zeros((dims[l], 1))
+    return parameters
+
+
+def _depth(parameters):
+    L = len(parameters) // 2
+    missing = [k for l in range(1, L + 1) for k in (f"W{l}", f"b{l}") if k not in parameters]
+    if missing or L == 0:
+        raise KeyError(f"parameters is missing {', '.join(missing) or 'W1, b1'}")
+    return L
+
+
+def forward_propagation(X, parameters, activation="relu"):
+    r"""Run the forward pass; return ``(AL, caches)``.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_x, m)
+    parameters : dict
+        ``W1, b1, ..., WL, bL``.
+    activation : {"relu", "tanh"}
+        The activation of the hidden layers; the output layer is a sigmoid.
+
+    Returns
+    -------
+    AL : ndarray of shape (1, m)
+    caches : list of tuple
+        ``(A_prev, Z)`` of each layer, for ``backward_propagation``.
+    """
+    _check_activation(activation)
+    L = _depth(parameters)
+    g = relu if activation == "relu" else np.tanh
+    A, caches = np.asarray(X, dtype=np.float64), []
+    if A.ndim != 2 or A.shape[0] != parameters["W1"].shape[1]:
+        raise ValueError(
+            f"X must have shape ({parameters['W1'].shape[1]}, m) to match W1, got {A.shape}"
+        )
+    for l in range(1, L + 1):
+        Z = parameters[f"W{l}"] @ A + parameters[f"b{l}"]
+        caches.append((A, Z))
+        A = sigmoid(Z) if l == L else g(Z)
+    return A, caches
+
+
+def compute_cost(AL, Y):
+    r"""Return the cross-entropy cost, with ``AL`` clipped to :math:`[2^{-53}, 1 - 2^{-53}]`."""
+    AL, Y = np.asarray(AL), np.asarray(Y)
+    if AL.shape != Y.shape or AL.ndim != 2 or AL.shape[0] != 1:
+        raise ValueError(f"AL and Y must both have shape (1, m), got {AL.shape} and {Y.shape}")
+    AL = np.clip(AL, _PROB_EPS, 1 - _PROB_EPS)
+    return -float(np.where(Y == 1, np.log(AL), np.log1p(-AL)).sum()) / AL.shape[1]
+
+
+def backward_propagation(AL, Y, caches, parameters, activation="relu", lambd=0.0):
+    r"""Return the gradients ``dZ{l}, dW{l}, db{l}`` of the cost (plus L2 when lambd > 0).
+
+    Parameters
+    ----------
+    AL : ndarray of shape (1, m)
+        Output of ``forward_propagation``.
+    Y : ndarray of shape (1, m)
+    caches : list
+        From ``forward_propagation``.
+    parameters : dict
+        The weights the forward pass used.
+    activation : {"relu", "tanh"}
+    lambd : float
+        L2 strength: adds :math:`\frac{\lambda}{m} W^{[l]}` to each :math:`dW^{[l]}`.
+    """
+    _check_activation(activation)
+    if lambd < 0:
+        raise ValueError(f"lambd must be >= 0, got {lambd}")
+    m = AL.shape[1]
+    grads = {}
+    dZ = (AL - Y) / m  # sigmoid output with the cross-entropy
+    for l in range(len(caches), 0, -1):
+        A_prev, _ = caches[l - 1]
+        W = parameters[f"W{l}"]
+        grads[f"dZ{l}"] = dZ
+        grads[f"dW{l}"] = dZ @ A_prev.T + lambd / m * W
+        grads[f"db{l}"] = np.sum(dZ, axis=1, keepdims=True)
+        if l > 1:
+            dA_prev = W.T @ dZ
+            Z_prev = caches[l - 2][1]
+            if activation == "relu":
+                dZ = dA_prev * (Z_prev > 0)
+            else:
+                dZ = dA_prev * (1 - np.tanh(Z_prev) ** 2)
+    return grads
+
+
+def update_parameters(parameters, grads, learning_rate):
+    """Return new parameters after one gradient-descent step; the dict passed in is unchanged."""
+    return {key: value - learning_rate * grads["d" + key] for key, value in parameters.items()}
+
+
+def train(X, Y, layers_dims, learning_rate=0.1, num_iterations=3000, activation="relu",
+          lambd=0.0, scale="he", seed=0, dev=None, record_every=100):
+    """Train by batch gradient descent; return ``(parameters, history)``.
+
+    ``history`` has lists ``iteration``, ``train_cost`` and, when ``dev=(X_dev, Y_dev)`` is
+    given, ``dev_cost`` and ``parameters`` (a copy at each record, for early stopping), recorded
+    every ``record_every`` iterations and after the last one.
+    """
+    parameters = initialize_parameters_deep(layers_dims, scale, seed)
+    history = {"iteration": [], "train_cost": [], "dev_cost": [], "parameters": []}
+    for i in range(num_iterations + 1):
+        AL, caches = forward_propagation(X, parameters, activation)
+        if i % record_every == 0 or i == num_iterations:
+            history["iteration"].append(i)
+            history["train_cost"].append(compute_cost(AL, Y))
+            if dev is not None:
+                dev_AL, _ = forward_propagation(dev[0], parameters, activation)
+                history["dev_cost"].append(compute_cost(dev_AL, dev[1]))
+                history["parameters"].append(parameters)
+        if i == num_iterations:
+            break
+        grads = backward_propagation(AL, Y, caches, parameters, activation, lambd)
+        parameters = update_parameters(parameters, grads, learning_rate)
+    return parameters, history
+
+
+def predict_dec(parameters, X, activation="relu"):
+    """Return the predicted labels (1, m) as booleans: probability above 0.5."""
+    return forward_propagation(X, parameters, activation)[0] > 0.5
+
+
+def accuracy(parameters, X, Y, activation="relu"):
+    """Share of the columns of X whose predicted label equals Y."""
+    return float(np.mean(predict_dec(parameters, X, activation) == Y))

@@ -1,0 +1,100 @@
+"""nn_utils: the network of any depth, proven against a numerical gradient."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import nn_utils
+from tests.helpers import cross_entropy_from_logits, gradient_error
+
+
+@given(
+    dims=st.lists(st.integers(1, 5), min_size=3, max_size=7).map(lambda d: d + [1]),
+    m=st.integers(1, 6),
+    seed=st.integers(0, 2**31 - 1),
+    activation=st.sampled_from(["relu", "tanh"]),
+    lambd=st.sampled_from([0.0, 0.3]),
+)
+def test_backward_matches_the_numerical_gradient_at_any_depth(dims, m, seed, activation, lambd):
+    rng = np.random.RandomState(seed)
+    parameters = nn_utils.initialize_parameters_deep(dims, "xavier", seed)
+    parameters = {k: v + 0.1 * rng.randn(*v.shape) for k, v in parameters.items()}  # b != 0
+    X, Y = rng.randn(dims[0], m), rng.randint(0, 2, (1, m))
+    AL, caches = nn_utils.forward_propagation(X, parameters, activation)
+    grads = nn_utils.backward_propagation(AL, Y, caches, parameters, activation, lambd)
+
+    def J():
+        _, caches = nn_utils.forward_propagation(X, parameters, activation)
+        penalty = sum(np.sum(v**2) for k, v in parameters.items() if k[0] == "W")
+        return cross_entropy_from_logits(caches[-1][1], Y) + lambd / (2 * m) * penalty
+
+    error, per_key = gradient_error(J, parameters, {k: v for k, v in grads.items() if k[1] != "Z"})
+    assert error < 1e-7, per_key
+
+
+def test_initialization_scales():
+    dims = [50, 40, 30, 1]
+    for scale, expected in (
+        ("he", lambda n: np.sqrt(2 / n)),
+        ("xavier", lambda n: np.sqrt(1 / n)),
+        (0.3, lambda n: 0.3),
+    ):
+        parameters = nn_utils.initialize_parameters_deep(dims, scale, seed=4)
+        rng = np.random.RandomState(4)
+        for l in range(1, 4):
+            draws = rng.randn(dims[l], dims[l - 1])
+            np.testing.assert_allclose(parameters[f"W{l}"], draws * expected(dims[l - 1]))
+            assert not parameters[f"b{l}"].any()
+
+
+def test_the_cost_agrees_with_the_exact_cross_entropy_and_survives_saturation():
+    Z = np.array([[-3.0, 0.5, 2.0, 800.0]])
+    Y = np.array([[0, 1, 1, 0]])
+    away = nn_utils.compute_cost(nn_utils.sigmoid(Z[:, :3]), Y[:, :3])
+    assert away == pytest.approx(cross_entropy_from_logits(Z[:, :3], Y[:, :3]), rel=1e-12)
+    assert np.isfinite(nn_utils.compute_cost(nn_utils.sigmoid(Z), Y))
+
+
+def test_training_records_costs_and_copies_for_early_stopping():
+    rng = np.random.RandomState(0)
+    X = rng.randn(2, 40)
+    Y = (X[0:1] > 0).astype(int)
+    parameters, history = nn_utils.train(
+        X, Y, [2, 4, 1], num_iterations=250, dev=(X, Y), record_every=100
+    )
+    assert history["iteration"] == [0, 100, 200, 250]
+    assert history["train_cost"] == history["dev_cost"]
+    assert history["train_cost"][-1] < history["train_cost"][0]
+    assert history["parameters"][-1] is parameters or all(
+        np.array_equal(history["parameters"][-1][k], parameters[k]) for k in parameters
+    )
+    assert not np.array_equal(history["parameters"][0]["W1"], parameters["W1"])
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: nn_utils.initialize_parameters_deep([2, 0, 1]), "positive layer sizes"),
+        (lambda: nn_utils.initialize_parameters_deep([2, 3, 1], "lecun"), "scale must be"),
+        (
+            lambda: nn_utils.forward_propagation(
+                np.ones((3, 4)), nn_utils.initialize_parameters_deep([2, 3, 1])
+            ),
+            r"X must have shape \(2, m\)",
+        ),
+        (
+            lambda: nn_utils.forward_propagation(
+                np.ones((2, 4)), nn_utils.initialize_parameters_deep([2, 3, 1]), "sigmoid"
+            ),
+            "activation must be 'relu' or 'tanh'",
+        ),
+        (
+            lambda: nn_utils.compute_cost(np.ones((1, 3)) / 2, np.ones((1, 4))),
+            "must both have shape",
+        ),
+    ],
+)
+def test_bad_input_gets_an_error_naming_the_argument(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()

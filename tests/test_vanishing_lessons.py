@@ -1,0 +1,92 @@
+"""Every result the Vanishing and Exploding Gradients notebook states, recomputed."""
+
+import numpy as np
+import pytest
+
+from opt_utils import load_dataset
+from tests.helpers import NOTEBOOKS, notebook_definitions
+
+nb = notebook_definitions(NOTEBOOKS["vanishing"])
+depth, width = 50, 100
+rng = np.random.RandomState(0)
+nb.update(depth=depth, width=width, X=rng.randn(width, 1000))
+nb["Y"] = (nb["X"][:1] + nb["X"][1:2] > 0).astype(int)
+SCHEMES = {"small": 0.01, "large": 0.2, "xavier": "xavier", "he": "he"}
+
+
+@pytest.fixture(scope="module")
+def growth():
+    """(forward growth A50/A1, backward growth dZ1/dZ50) per scheme and activation."""
+    out = {}
+    for act in ("relu", "tanh"):
+        for name, scale in SCHEMES.items():
+            spread, gradient = nb["layer_statistics"](scale, act)
+            out[name, act] = (spread[-1] / spread[0], gradient[0] / gradient[-1])
+    return out
+
+
+def test_relu_signals_vanish_explode_shrink_or_hold_as_the_text_says(growth):
+    assert growth["small", "relu"][0] < 1e-55 and growth["small", "relu"][1] < 1e-55
+    assert 1e6 < growth["large", "relu"][0] < 1e8 and 1e6 < growth["large", "relu"][1] < 1e8
+    assert 1e-8 < growth["xavier", "relu"][0] < 1e-6 and 1e-8 < growth["xavier", "relu"][1] < 1e-6
+    assert 0.5 < growth["he", "relu"][0] < 2 and 0.5 < growth["he", "relu"][1] < 2
+
+
+def test_tanh_saturates_forward_but_large_gradients_still_explode(growth):
+    assert growth["small", "tanh"][0] < 1e-45 and growth["small", "tanh"][1] < 1e-45
+    assert 0.5 < growth["large", "tanh"][0] < 2 and 5e2 < growth["large", "tanh"][1] < 5e3
+    assert 0.1 <= growth["xavier", "tanh"][0] < 0.2 and 0.1 <= growth["xavier", "tanh"][1] < 0.2
+    assert 4 < growth["he", "tanh"][1] < 10, "about sevenfold"
+
+
+def test_the_derivation_predicts_the_measured_relu_growth(growth):
+    sigmas = {"small": 0.01, "large": 0.2, "xavier": 0.1, "he": np.sqrt(0.02)}
+    for name, sigma in sigmas.items():
+        predicted = (sigma * np.sqrt(width / 2)) ** 49
+        assert abs(np.log10(growth[name, "relu"][0]) - np.log10(predicted)) < 0.5, name
+
+
+@pytest.fixture(scope="module")
+def runs():
+    X, Y = load_dataset()
+    layers = [2] + [10] * 20 + [1]
+    out = {}
+    for name, scale in (("small", 0.01), ("large", 0.9), ("xavier", "xavier"), ("he", "he")):
+        with np.errstate(over="ignore", invalid="ignore"):
+            out[name] = nb["train"](
+                X,
+                Y,
+                layers,
+                learning_rate=0.05,
+                num_iterations=2000,
+                scale=scale,
+                seed=3,
+                record_every=50,
+            )[1]
+    return out
+
+
+def cost_at(history, iteration):
+    return history["train_cost"][history["iteration"].index(iteration)]
+
+
+def test_small_weights_never_move_and_their_gradients_vanish(runs):
+    assert np.allclose(runs["small"]["train_cost"], np.log(2), atol=5e-5)
+    X, Y = load_dataset()
+    parameters = nb["initialize_parameters_deep"]([2] + [10] * 20 + [1], 0.01, seed=3)
+    AL, caches = nb["forward_propagation"](X, parameters)
+    assert np.all(AL == 0.5)
+    grads = nb["backward_propagation"](AL, Y, caches, parameters)
+    assert max(np.abs(grads[f"dW{l}"]).max() for l in range(1, 22)) < 1e-34
+
+
+def test_large_weights_start_saturated_and_overflow_within_50_iterations(runs):
+    costs = runs["large"]["train_cost"]
+    assert costs[0] == pytest.approx(18.4, abs=0.05)
+    assert not np.isfinite(costs[1]) and runs["large"]["iteration"][1] == 50
+
+
+def test_xavier_learns_slowly_at_first_and_he_from_the_start(runs):
+    assert cost_at(runs["xavier"], 500) == pytest.approx(0.59, abs=0.01)
+    assert cost_at(runs["he"], 500) == pytest.approx(0.22, abs=0.01)
+    assert runs["xavier"]["train_cost"][-1] < 0.1 and runs["he"]["train_cost"][-1] < 0.1
