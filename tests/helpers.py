@@ -21,6 +21,7 @@ NOTEBOOKS = {
     "gc_utils": PART_DIRS["gc_utils"] / "Gradient_Checking.ipynb",
     "opt_utils": PART_DIRS["opt_utils"] / "Optimization_Methods.ipynb",
     "vanishing": PART_DIRS["opt_utils"] / "03_Vanishing_Exploding_Gradients.ipynb",
+    "normalizing": PART_DIRS["opt_utils"] / "02_Normalizing_Inputs.ipynb",
 }
 
 

@@ -1,0 +1,96 @@
+"""Every result the Normalizing Inputs notebook states, recomputed from the notebook's code."""
+
+import numpy as np
+import pytest
+
+import nn_utils
+from tests.helpers import NOTEBOOKS, notebook_definitions
+
+nb = notebook_definitions(NOTEBOOKS["normalizing"])
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.RandomState(0)
+    m = 1000
+    X = np.vstack([rng.normal(2000, 600, m), rng.normal(1.0, 0.3, m)])
+    late = (X[0] - 2000) / 600 + (X[1] - 1.0) / 0.3 + rng.normal(0, 0.7, m) > 0
+    Y = late.astype(int).reshape(1, m)
+    mu, sigma = nb["fit_normalizer"](X[:, :600])
+    return {
+        "X": X[:, :600],
+        "Y": Y[:, :600],
+        "dev": X[:, 600:800],
+        "dev_Y": Y[:, 600:800],
+        "mu": mu,
+        "sigma": sigma,
+        "N": nb["normalize"](X[:, :600], mu, sigma),
+        "centred": X[:, :600] - mu,
+    }
+
+
+def test_the_features_differ_in_scale_by_about_2000(data):
+    assert 1500 < data["X"][0].std() / data["X"][1].std() < 2500
+
+
+def test_normalizing_with_training_statistics_gives_0_and_1_on_train_only(data):
+    np.testing.assert_allclose(data["N"].mean(axis=1), 0, atol=1e-12)
+    np.testing.assert_allclose(data["N"].std(axis=1), 1, rtol=1e-12)
+    dev = nb["normalize"](data["dev"], data["mu"], data["sigma"])
+    assert np.all(np.abs(dev.mean(axis=1)) > 1e-3), "dev is transformed, not re-fitted"
+    assert np.all(np.abs(dev.mean(axis=1)) < 0.2) and np.all(np.abs(dev.std(axis=1) - 1) < 0.1)
+
+
+def test_one_example_normalized_by_its_own_statistics_becomes_zeros(data):
+    one = data["dev"][:, :1]
+    mu, sigma = nb["fit_normalizer"](one)
+    assert not (one - mu).any() and not sigma.any()
+
+
+def curvature_ratio(X):
+    curvature = np.linalg.eigvalsh(X @ X.T / X.shape[1] / 4)
+    return curvature[-1] / curvature[0], curvature[-1]
+
+
+def test_the_raw_valley_is_millions_of_times_more_curved_and_normalized_round(data):
+    raw_ratio, raw_top = curvature_ratio(data["centred"])
+    normalized_ratio, normalized_top = curvature_ratio(data["N"])
+    assert 3e6 < raw_ratio < 6e6 and normalized_ratio == pytest.approx(1.07, abs=0.01)
+    assert 1e5 < raw_top / normalized_top < 1e6, "hundreds of thousands of times larger rates"
+
+
+def test_100_steps_barely_move_raw_and_nearly_converge_normalized(data):
+    def descent(X, start, rate):
+        path = nb["descend"](X, data["Y"], rate, 100, start)
+        cost = [
+            nb["logistic_cost_and_gradient"](path[[i]], X, data["Y"])[0] for i in (0, -1)
+        ]
+        return path, cost
+
+    raw_path, raw_cost = descent(
+        data["centred"], [0.003, -8.0], 1.9 / curvature_ratio(data["centred"])[1]
+    )
+    _, normalized_cost = descent(data["N"], [-1.0, -1.5], 1.9 / curvature_ratio(data["N"])[1])
+    assert raw_cost == [pytest.approx(1.489, abs=5e-4), pytest.approx(1.481, abs=5e-4)]
+    assert np.ptp(raw_path[:, 1]) < 1e-3, "the path stays at the same w2"
+    assert normalized_cost == [pytest.approx(1.619, abs=5e-4), pytest.approx(0.326, abs=5e-4)]
+
+
+def test_raw_inputs_never_reach_the_target_and_normalized_take_300_iterations(data):
+    rates = [10.0**k for k in range(-7, 2)]
+    raw = [nb["iterations_to"](0.35, data["centred"], data["Y"], rate) for rate in rates]
+    normalized = {rate: nb["iterations_to"](0.35, data["N"], data["Y"], rate) for rate in rates}
+    assert raw == [None] * len(rates)
+    assert normalized[1.0] == 300 and normalized[0.1] == 850
+    assert min(n for n in normalized.values() if n is not None) == 300
+
+
+def test_raw_inputs_start_at_13_and_dead_relus_leave_the_cost_at_ln2(data):
+    parameters, history = nb["train"](
+        data["centred"], data["Y"], [2, 5, 2, 1], learning_rate=1e-3, num_iterations=5000, seed=1
+    )
+    assert history["train_cost"][0] == pytest.approx(13.08, abs=0.01)
+    assert history["train_cost"][-1] == pytest.approx(np.log(2), abs=1e-3)
+    _, caches = nn_utils.forward_propagation(data["centred"], parameters)
+    second_layer = np.maximum(0, caches[1][1])
+    assert not second_layer.any(), "every unit of the second layer is off for every example"
