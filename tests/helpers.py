@@ -22,6 +22,7 @@ NOTEBOOKS = {
     "opt_utils": PART_DIRS["opt_utils"] / "Optimization_Methods.ipynb",
     "vanishing": PART_DIRS["opt_utils"] / "03_Vanishing_Exploding_Gradients.ipynb",
     "normalizing": PART_DIRS["opt_utils"] / "02_Normalizing_Inputs.ipynb",
+    "setting_up": PART_DIRS["opt_utils"] / "01_Train_Dev_Test_Bias_Variance.ipynb",
 }
 
 

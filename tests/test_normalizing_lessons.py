@@ -62,9 +62,7 @@ def test_the_raw_valley_is_millions_of_times_more_curved_and_normalized_round(da
 def test_100_steps_barely_move_raw_and_nearly_converge_normalized(data):
     def descent(X, start, rate):
         path = nb["descend"](X, data["Y"], rate, 100, start)
-        cost = [
-            nb["logistic_cost_and_gradient"](path[[i]], X, data["Y"])[0] for i in (0, -1)
-        ]
+        cost = [nb["logistic_cost_and_gradient"](path[[i]], X, data["Y"])[0] for i in (0, -1)]
         return path, cost
 
     raw_path, raw_cost = descent(
