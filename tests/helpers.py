@@ -23,6 +23,7 @@ NOTEBOOKS = {
     "vanishing": PART_DIRS["opt_utils"] / "03_Vanishing_Exploding_Gradients.ipynb",
     "normalizing": PART_DIRS["opt_utils"] / "02_Normalizing_Inputs.ipynb",
     "setting_up": PART_DIRS["opt_utils"] / "01_Train_Dev_Test_Bias_Variance.ipynb",
+    "other_regularization": PART_DIRS["opt_utils"] / "04_Other_Regularization.ipynb",
 }
 
 
