@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.helpers import cross_entropy_from_logits, gradient_error
+from tests.helpers import cross_entropy_from_logits, gradient_error, random_network
 
 # Per module: its cost function and its data loader (the course named them differently per part).
 MODULES = {
@@ -36,19 +36,6 @@ def utils(request):
 def network(request):
     module = importlib.import_module(request.param)
     return module, getattr(module, MODULES[request.param]["cost"])
-
-
-def random_network(seed, n_x=3, n1=4, n2=3, m=7):
-    """Non-zero weights and biases (zeros would hide bugs), inputs and 0/1 labels."""
-    rng = np.random.RandomState(seed)
-    dims = [n_x, n1, n2, 1]
-    parameters = {}
-    for l in (1, 2, 3):
-        parameters[f"W{l}"] = rng.randn(dims[l], dims[l - 1]) * 0.7
-        parameters[f"b{l}"] = rng.randn(dims[l], 1) * 0.3
-    X = rng.randn(n_x, m)
-    Y = (rng.rand(1, m) > 0.5).astype(int)
-    return X, Y, parameters
 
 
 def test_every_module_exposes_the_same_activations(utils):

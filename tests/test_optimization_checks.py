@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from tests.helpers import NOTEBOOKS, PART_DIRS, load_module, notebook_definitions
+from tests.helpers import NOTEBOOKS, PART_DIRS, load_module, named, notebook_definitions
 
 checks = load_module(PART_DIRS["opt_utils"] / "testCases.py", "optimization_testCases")
 nb = notebook_definitions(NOTEBOOKS["opt_utils"])
@@ -19,11 +19,6 @@ EXERCISES = [
     "update_lr",
     "schedule_lr_decay",
 ]
-
-
-def named(function, name):
-    function.__name__ = name
-    return function
 
 
 @pytest.mark.parametrize("name", EXERCISES)

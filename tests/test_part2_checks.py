@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import reg_utils
-from tests.helpers import NOTEBOOKS, PART_DIRS, load_module, notebook_definitions
+from tests.helpers import NOTEBOOKS, PART_DIRS, load_module, named, notebook_definitions
 
 checks = load_module(PART_DIRS["reg_utils"] / "testCases.py", "part2_testCases")
 nb = notebook_definitions(NOTEBOOKS["reg_utils"])
@@ -14,11 +14,6 @@ EXERCISES = [
     "forward_propagation_with_dropout",
     "backward_propagation_with_dropout",
 ]
-
-
-def named(function, name):
-    function.__name__ = name
-    return function
 
 
 @pytest.mark.parametrize("name", EXERCISES)

@@ -11,21 +11,11 @@ from tests.helpers import (
     cross_entropy_from_logits,
     gradient_error,
     notebook_definitions,
+    random_network,
 )
 
 nb = notebook_definitions(NOTEBOOKS["reg_utils"])
 PARAMETER_KEYS = ("W1", "b1", "W2", "b2", "W3", "b3")
-
-
-def random_network(seed, n_x, n1, n2, m):
-    """Non-zero weights and biases (zeros would hide bugs), inputs and 0/1 labels."""
-    rng = np.random.RandomState(seed)
-    dims = [n_x, n1, n2, 1]
-    parameters = {}
-    for l in (1, 2, 3):
-        parameters[f"W{l}"] = rng.randn(dims[l], dims[l - 1]) * 0.7
-        parameters[f"b{l}"] = rng.randn(dims[l], 1) * 0.3
-    return rng.randn(n_x, m), (rng.rand(1, m) > 0.5).astype(int), parameters
 
 
 shapes = {
