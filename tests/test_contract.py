@@ -5,6 +5,7 @@ run against every module in ``MODULES``, keeps the copies from drifting apart.
 """
 
 import importlib
+import inspect
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -191,3 +192,41 @@ def test_update_parameters_rejects_a_bad_step_or_missing_gradient(network):
         utils.update_parameters(parameters, {k: v for k, v in grads.items() if k != "dW3"}, 0.1)
     with pytest.raises(ValueError, match=r"grads\['db1'\] has shape"):
         utils.update_parameters(parameters, {**grads, "db1": grads["db1"].T}, 0.1)
+
+
+SHARED = [
+    "sigmoid",
+    "relu",
+    "_as_matrix",
+    "_check_labels",
+    "check_layers_dims",
+    "check_parameters",
+    "_find_non_finite",
+    "forward_propagation",
+    "_unpack_cache",
+    "backward_propagation",
+    "update_parameters",
+    "predict",
+    "predict_dec",
+    "plot_decision_boundary",
+]
+
+
+@pytest.mark.parametrize("name", SHARED)
+def test_the_copies_of_a_shared_function_are_the_same_code(name):
+    """Each part folder is self-contained, so these exist once per module: they must not drift."""
+    sources = {
+        module: inspect.getsource(getattr(importlib.import_module(module), name))
+        for module in THREE_LAYER_MODULES + (["gc_utils"] if name in ("sigmoid", "relu") else [])
+    }
+    first = next(iter(sources.values()))
+    drifted = [module for module, source in sources.items() if source != first]
+    assert not drifted, f"{name} differs in {drifted} from {next(iter(sources))}"
+
+
+def test_the_cost_functions_are_the_same_code_under_their_course_names():
+    def body(module):
+        function = getattr(importlib.import_module(module), MODULES[module]["cost"])
+        return inspect.getsource(function).split("\n", 1)[1]  # without the def line
+
+    assert len({body(module) for module in THREE_LAYER_MODULES}) == 1
