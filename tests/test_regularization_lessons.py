@@ -1,5 +1,11 @@
 """Every result the Regularization notebook states, recomputed from the notebook's own code."""
 
+import contextlib
+import io
+import re
+import warnings
+
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
@@ -27,22 +33,25 @@ def scores(nb, parameters):
 
 @pytest.fixture(scope="module")
 def sweeps(nb):
-    """(train, test) accuracy for every value of the notebook's two sweeps, and the parameters."""
+    """(train, test, parameters, printed costs) for every value of the notebook's two sweeps."""
     results = {}
     for name, values in (("lambd", LAMBDS), ("keep_prob", KEEP_PROBS)):
         for value in values:
             if (name, value) == ("keep_prob", 1):
                 results[name, value] = results["lambd", 0]
                 continue
-            parameters = nb["model"](
-                nb["train_X"], nb["train_Y"], print_cost=False, **{name: value}
-            )
-            results[name, value] = (*scores(nb, parameters), parameters)
+            printed = io.StringIO()
+            with contextlib.redirect_stdout(printed), warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)  # plt.show() without a display
+                parameters = nb["model"](nb["train_X"], nb["train_Y"], **{name: value})
+            plt.close("all")
+            costs = [float(c) for c in re.findall(r"iteration \d+: (\S+)", printed.getvalue())]
+            results[name, value] = (*scores(nb, parameters), parameters, costs)
     return results
 
 
 def test_the_unregularized_network_overfits_98_to_79(sweeps):
-    train, test, _ = sweeps["lambd", 0]
+    train, test, *_ = sweeps["lambd", 0]
     assert (train, test) == (pytest.approx(0.98), pytest.approx(0.79))
 
 
@@ -56,8 +65,8 @@ def test_dropout_with_keep_prob_0_86_gives_93_5_and_88(sweeps):
 
 @pytest.mark.parametrize("setting", [("lambd", 0.7), ("keep_prob", 0.86)])
 def test_regularization_raises_test_accuracy_and_shrinks_the_gap(sweeps, setting):
-    train0, test0, _ = sweeps["lambd", 0]
-    train, test, _ = sweeps[setting]
+    train0, test0, *_ = sweeps["lambd", 0]
+    train, test, *_ = sweeps[setting]
     assert test >= test0 + 0.05, "test accuracy should rise clearly"
     assert train < train0, "training accuracy should fall"
     assert train - test < (train0 - test0) / 3, "the gap should shrink to a few points"
@@ -121,3 +130,10 @@ def test_early_stopping_finds_the_dev_minimum_early_and_matches_l2(nb):
     )
     assert train_costs[-1] < train_costs[best] / 3, "while the training cost keeps falling"
     assert scores(nb, history[best][3]) == (pytest.approx(0.89), pytest.approx(0.86))
+
+
+def test_dropout_costs_are_noisier_than_l2_costs(sweeps):
+    l2_costs, dropout_costs = sweeps["lambd", 0.7][3], sweeps["keep_prob", 0.86][3]
+    assert len(l2_costs) == len(dropout_costs) == 3
+    assert l2_costs == sorted(l2_costs, reverse=True), "L2's printed cost only falls"
+    assert dropout_costs[2] > dropout_costs[1], "dropout's rises between prints: thinned networks"
