@@ -1,11 +1,21 @@
-"""Shared test setup: the part folders on sys.path, and hypothesis profiles."""
+"""Shared test setup: one BLAS thread, the part folders on sys.path, and hypothesis profiles."""
 
 import os
 import sys
 
 from hypothesis import HealthCheck, settings
+from threadpoolctl import threadpool_limits
 
 from tests.helpers import PART_DIRS
+
+# Tests run in parallel, one process per core, and nbval starts a kernel per notebook. A
+# multithreaded BLAS in each of them oversubscribes the cores, and OpenBLAS's spinning threads then
+# slow matrix products down a hundredfold. Results do not depend on it: every stored output was
+# checked with one thread and with the default. The variables reach the kernels that nbval and the
+# grader start from here; threadpool_limits reaches this process, where NumPy is already loaded.
+for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[variable] = "1"
+threadpool_limits(1)
 
 for part_dir in PART_DIRS.values():
     if str(part_dir) not in sys.path:

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import nn_utils
@@ -22,6 +22,9 @@ def test_backward_matches_the_numerical_gradient_at_any_depth(dims, m, seed, act
     parameters = {k: v + 0.1 * rng.randn(*v.shape) for k, v in parameters.items()}  # b != 0
     X, Y = rng.randn(dims[0], m), rng.randint(0, 2, (1, m))
     AL, caches = nn_utils.forward_propagation(X, parameters, activation)
+    # A ReLU's kink within the finite-difference step makes the numerical gradient wrong, not the
+    # code: check away from kinks (the assignments' tests meet them with probability ~0).
+    assume(activation == "tanh" or all(np.abs(Z).min() > 1e-4 for _, Z in caches[:-1]))
     grads = nn_utils.backward_propagation(AL, Y, caches, parameters, activation, lambd)
 
     def J():
