@@ -1,10 +1,15 @@
 """Helpers shared by the tests: a numerical gradient, and access to the notebooks' code."""
 
 import ast
+import contextlib
 import importlib.util
+import io
+import re
 import sys
+import warnings
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import nbformat
 import numpy as np
 
@@ -94,6 +99,21 @@ def gradient_error(J, parameters, grads):
     )
     per_key = {key: f"{relative_error(grads['d' + key], numeric[key]):.1e}" for key in keys}
     return error, per_key
+
+
+def run_quietly(function, *args, **kwargs):
+    """Call a notebook function that prints and plots; return (its result, what it printed)."""
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed), warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # plt.show() on a non-interactive backend
+        result = function(*args, **kwargs)
+    plt.close("all")
+    return result, printed.getvalue()
+
+
+def printed_costs(text):
+    """The costs in the "Cost after iteration N: c" lines that a notebook's model prints."""
+    return [float(c) for c in re.findall(r"Cost after iteration \d+: (\S+)", text)]
 
 
 def load_module(path, name):

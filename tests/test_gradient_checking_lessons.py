@@ -1,12 +1,9 @@
 """Every result the Gradient Checking notebook states, recomputed from the notebook's own code."""
 
-import contextlib
-import io
-
 import numpy as np
 import pytest
 
-from tests.helpers import NOTEBOOKS, notebook_definitions
+from tests.helpers import NOTEBOOKS, notebook_definitions, run_quietly
 
 nb = notebook_definitions(NOTEBOOKS["gc_utils"])
 nb["THRESHOLD"] = 2e-7  # the notebook's constant, set in its setup cell
@@ -29,11 +26,6 @@ def case():
 
 def check(case, gradients, epsilon=1e-7):
     return nb["gradient_check_n"](case["parameters"], gradients, case["X"], case["Y"], epsilon)
-
-
-def quietly(function, *args, **kwargs):
-    with contextlib.redirect_stdout(io.StringIO()):
-        return function(*args, **kwargs)
 
 
 @pytest.fixture(scope="module")
@@ -109,7 +101,7 @@ def test_a_better_epsilon_lowers_correct_code_100_fold_and_leaves_the_bug(case):
 
 def test_the_report_names_exactly_dw2_and_db1_with_k_minus_1_over_k_plus_1(case):
     args = (case["parameters"], case["buggy"], case["X"], case["Y"])
-    report = quietly(nb["gradient_check_report"], *args)
+    report, _ = run_quietly(nb["gradient_check_report"], *args)
     flagged = {name for name, value in report.items() if value > THRESHOLD}
     assert flagged == {"W2", "b1"}
     assert report["W2"] == pytest.approx(1 / 3, rel=1e-6)  # twice too large
@@ -119,7 +111,8 @@ def test_the_report_names_exactly_dw2_and_db1_with_k_minus_1_over_k_plus_1(case)
 
 def test_the_report_passes_every_parameter_of_the_fixed_backward_pass(case):
     args = (case["parameters"], case["fixed"], case["X"], case["Y"])
-    assert all(value < 1e-8 for value in quietly(nb["gradient_check_report"], *args).values())
+    report, _ = run_quietly(nb["gradient_check_report"], *args)
+    assert all(value < 1e-8 for value in report.values())
 
 
 def test_round_off_at_1e_minus_7_comes_from_an_ill_conditioned_example(case):

@@ -1,16 +1,10 @@
 """Every result the Initialization notebook states, recomputed from the notebook's own code."""
 
-import contextlib
-import io
-import re
-import warnings
-
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
 import init_utils
-from tests.helpers import NOTEBOOKS, notebook_definitions
+from tests.helpers import NOTEBOOKS, notebook_definitions, printed_costs, run_quietly
 
 LN2 = np.log(2)
 
@@ -28,14 +22,10 @@ def runs(nb):
     """Train the notebook's model once per initialization; keep its printed costs, accuracies."""
     results = {}
     for name in ("zeros", "random", "he", "xavier"):
-        printed = io.StringIO()
-        with contextlib.redirect_stdout(printed), warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)  # plt.show() on a non-interactive backend
-            parameters = nb["model"](nb["train_X"], nb["train_Y"], initialization=name)
-        plt.close("all")
-        costs = [
-            float(c) for c in re.findall(r"Cost after iteration \d+: (\S+)", printed.getvalue())
-        ]
+        parameters, printed = run_quietly(
+            nb["model"], nb["train_X"], nb["train_Y"], initialization=name
+        )
+        costs = printed_costs(printed)
         results[name] = {
             "parameters": parameters,
             "costs": costs,

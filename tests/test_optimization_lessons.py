@@ -1,15 +1,10 @@
 """Every result the Optimization Methods notebook states, recomputed from the notebook's code."""
 
-import contextlib
-import io
-import warnings
-
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
 import opt_utils
-from tests.helpers import NOTEBOOKS, notebook_definitions
+from tests.helpers import NOTEBOOKS, notebook_definitions, run_quietly
 
 nb = notebook_definitions(NOTEBOOKS["opt_utils"])
 nb["train_X"], nb["train_Y"] = opt_utils.load_dataset()
@@ -17,12 +12,9 @@ LAYERS = [2, 5, 2, 1]
 
 
 def train(optimizer, **kwargs):
-    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        parameters = nb["model"](
-            nb["train_X"], nb["train_Y"], LAYERS, optimizer, print_cost=False, **kwargs
-        )
-    plt.close("all")
+    parameters, _ = run_quietly(
+        nb["model"], nb["train_X"], nb["train_Y"], LAYERS, optimizer, print_cost=False, **kwargs
+    )
     cost = opt_utils.compute_cost(
         opt_utils.forward_propagation(nb["train_X"], parameters)[0], nb["train_Y"]
     )

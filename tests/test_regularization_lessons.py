@@ -1,16 +1,10 @@
 """Every result the Regularization notebook states, recomputed from the notebook's own code."""
 
-import contextlib
-import io
-import re
-import warnings
-
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
 import reg_utils
-from tests.helpers import NOTEBOOKS, notebook_definitions
+from tests.helpers import NOTEBOOKS, notebook_definitions, printed_costs, run_quietly
 
 LAMBDS = [0, 0.1, 0.3, 0.7, 1.5, 3, 10]
 KEEP_PROBS = [1, 0.95, 0.86, 0.7, 0.5]
@@ -40,12 +34,10 @@ def sweeps(nb):
             if (name, value) == ("keep_prob", 1):
                 results[name, value] = results["lambd", 0]
                 continue
-            printed = io.StringIO()
-            with contextlib.redirect_stdout(printed), warnings.catch_warnings():
-                warnings.simplefilter("ignore", UserWarning)  # plt.show() without a display
-                parameters = nb["model"](nb["train_X"], nb["train_Y"], **{name: value})
-            plt.close("all")
-            costs = [float(c) for c in re.findall(r"iteration \d+: (\S+)", printed.getvalue())]
+            parameters, printed = run_quietly(
+                nb["model"], nb["train_X"], nb["train_Y"], **{name: value}
+            )
+            costs = printed_costs(printed)
             results[name, value] = (*scores(nb, parameters), parameters, costs)
     return results
 
