@@ -1,25 +1,45 @@
-"""Shared test setup: one BLAS thread, the part folders on sys.path, and hypothesis profiles."""
+"""Shared test setup: BLAS threads, another CPU for the kernels, and hypothesis profiles."""
 
 import os
-import sys
 
+import numpy  # noqa: F401  (loaded first: this process keeps the CPU's own BLAS and SIMD loops)
+import pytest
 from hypothesis import HealthCheck, settings
 from threadpoolctl import threadpool_limits
 
-from tests.helpers import PART_DIRS
+import tests.helpers  # noqa: F401  (puts the part folders on sys.path)
+from tests.cross_cpu import Elsewhere, other_cpu_environment
 
 # Tests run in parallel, one process per core, and nbval starts a kernel per notebook. A
 # multithreaded BLAS in each of them oversubscribes the cores, and OpenBLAS's spinning threads then
-# slow matrix products down a hundredfold. Results do not depend on it: every stored output was
-# checked with one thread and with the default. The variables reach the kernels that nbval and the
-# grader start from here; threadpool_limits reaches this process, where NumPy is already loaded.
+# slow matrix products down a hundredfold. So one thread here and in the kernels; the runs that
+# the notebooks cite are also trained with two threads (tests/cross_cpu.py).
 for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[variable] = "1"
 threadpool_limits(1)
 
-for part_dir in PART_DIRS.values():
-    if str(part_dir) not in sys.path:
-        sys.path.insert(0, str(part_dir))
+
+def pytest_configure(config):
+    """Run the kernels that nbval and the grader start as if on another CPU.
+
+    The stored outputs were made on the maintainer's machine and the lesson tests run on this
+    one; the kernels round like a third (OpenBLAS's generic kernel, NumPy's baseline loops), so
+    every run of ``make test`` checks that the notebooks print the same on other processors. An
+    xdist controller runs no test and must not pass the variables on to its workers.
+    """
+    if hasattr(config, "workerinput") or not getattr(config.option, "numprocesses", None):
+        elsewhere = other_cpu_environment()
+        for variable in ("OPENBLAS_CORETYPE", "NPY_DISABLE_CPU_FEATURES"):
+            os.environ[variable] = elsewhere[variable]
+
+
+@pytest.fixture(scope="module")
+def elsewhere(request):
+    """The test module's CITED_RUNS, trained again in a child process that rounds differently."""
+    child = Elsewhere(request.module.__name__)
+    yield child
+    child.close()
+
 
 # Property tests train nothing, but shapes vary; timing on a shared 2-core machine is noise.
 settings.register_profile("dev", deadline=None, suppress_health_check=[HealthCheck.too_slow])

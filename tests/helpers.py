@@ -20,6 +20,11 @@ PART_DIRS = {
     "gc_utils": ROOT / "part_3_gradient_checking",
     "opt_utils": ROOT / "notebooks",
 }
+# Every part's modules import as in its notebook's kernel (``import reg_utils``), here and in the
+# child processes of tests/cross_cpu.py.
+for _part_dir in PART_DIRS.values():
+    if str(_part_dir) not in sys.path:
+        sys.path.insert(0, str(_part_dir))
 NOTEBOOKS = {
     "init_utils": PART_DIRS["init_utils"] / "Initialization.ipynb",
     "reg_utils": PART_DIRS["reg_utils"] / "Regularization.ipynb",

@@ -109,6 +109,15 @@ def test_the_reference_notebooks_score_full_marks_and_stay_unchanged():
     assert [digest(path) for path in paths] == before
 
 
+def test_cells_after_the_last_exercise_are_not_run(tmp_path):
+    """The experiments after the last exercise cannot change a grade, and can take minutes: here
+    one that would stop the kernel before the hidden checks ran."""
+    notebook = nbformat.read(GRADIENT_CHECKING.path, as_version=4)
+    notebook.cells.append(nbformat.v4.new_code_cell("import os\nos._exit(0)"))
+    result = grade(write(notebook, tmp_path / "Gradient_Checking.ipynb"), timeout=30)
+    assert result.score == result.max_score > 0, result
+
+
 def test_the_blank_learner_copies_score_zero(released):
     paths = [released / a.folder / a.notebook for a in ASSIGNMENTS.values()]
     for result in grade_all(paths, timeout=60, jobs=2):

@@ -1,9 +1,12 @@
 """Every result the Optimization Methods notebook states, recomputed from the notebook's code."""
 
+import functools
+
 import numpy as np
 import pytest
 
 import opt_utils
+from tests.cross_cpu import assert_same_on_another_cpu
 from tests.helpers import NOTEBOOKS, notebook_definitions, run_quietly
 
 nb = notebook_definitions(NOTEBOOKS["opt_utils"])
@@ -12,27 +15,50 @@ LAYERS = [2, 5, 2, 1]
 
 
 def train(optimizer, **kwargs):
-    parameters, _ = run_quietly(
+    """The notebook's model: the trained parameters."""
+    return run_quietly(
         nb["model"], nb["train_X"], nb["train_Y"], LAYERS, optimizer, print_cost=False, **kwargs
-    )
-    cost = opt_utils.compute_cost(
-        opt_utils.forward_propagation(nb["train_X"], parameters)[0], nb["train_Y"]
-    )
-    return nb["accuracy"](parameters), cost
+    )[0]
+
+
+# Every run whose numbers the notebook prints: the eight models, the three batch sizes, the paths.
+CITED_RUNS = {
+    "gd": lambda: train("gd"),
+    "momentum": lambda: train("momentum", beta=0.9),
+    "rmsprop": lambda: train("rmsprop"),
+    "adam": lambda: train("adam"),
+    "gd, update_lr": lambda: train("gd", learning_rate=0.1, decay=nb["update_lr"]),
+    "gd, schedule": lambda: train("gd", learning_rate=0.1, decay=nb["schedule_lr_decay"]),
+    "momentum, schedule": lambda: train(
+        "momentum", learning_rate=0.1, decay=nb["schedule_lr_decay"]
+    ),
+    "adam, schedule": lambda: train("adam", learning_rate=0.01, decay=nb["schedule_lr_decay"]),
+    **{f"batch size {n}": functools.partial(nb["train_recording"], n) for n in (300, 64, 1)},
+    "paths": lambda: [
+        nb["path"]("gd", 0.075),
+        nb["path"]("momentum", 0.075),
+        nb["path"]("rmsprop", 0.1),
+        nb["path"]("adam", 0.3),
+    ],
+}
+
+
+@functools.cache
+def cited(name):
+    return CITED_RUNS[name]()
 
 
 @pytest.fixture(scope="module")
 def runs():
-    return {
-        "gd": train("gd"),
-        "momentum": train("momentum", beta=0.9),
-        "rmsprop": train("rmsprop"),
-        "adam": train("adam"),
-        "gd, update_lr": train("gd", learning_rate=0.1, decay=nb["update_lr"]),
-        "gd, schedule": train("gd", learning_rate=0.1, decay=nb["schedule_lr_decay"]),
-        "momentum, schedule": train("momentum", learning_rate=0.1, decay=nb["schedule_lr_decay"]),
-        "adam, schedule": train("adam", learning_rate=0.01, decay=nb["schedule_lr_decay"]),
-    }
+    """(training accuracy, training cost) of each of the notebook's models."""
+    results = {}
+    for name in list(CITED_RUNS)[:8]:
+        parameters = cited(name)
+        cost = opt_utils.compute_cost(
+            opt_utils.forward_propagation(nb["train_X"], parameters)[0], nb["train_Y"]
+        )
+        results[name] = (nb["accuracy"](parameters), cost)
+    return results
 
 
 def test_gd_and_momentum_stay_near_72_percent_and_adam_reaches_94(runs):
@@ -62,7 +88,7 @@ def test_inverse_time_decay_collapses_the_rate_and_the_schedule_matches_adam(run
 
 
 def test_more_steps_per_epoch_means_more_progress_per_epoch():
-    runs = {size: nb["train_recording"](size) for size in (300, 64, 1)}
+    runs = {size: cited(f"batch size {size}") for size in (300, 64, 1)}
     final = {size: per_epoch[-1] for size, (per_epoch, _) in runs.items()}
     assert final[1] < final[64] < final[300]
     assert final[1] < 0.2 and final[300] > 0.68, "stochastic far ahead, batch nearly unmoved"
@@ -93,12 +119,7 @@ def test_bias_correction_fixes_the_start_and_larger_beta_lags_more():
 
 
 def test_the_optimizer_paths_on_the_valley():
-    paths = {
-        "gd": nb["path"]("gd", 0.075),
-        "momentum": nb["path"]("momentum", 0.075),
-        "rmsprop": nb["path"]("rmsprop", 0.1),
-        "adam": nb["path"]("adam", 0.3),
-    }
+    paths = dict(zip(("gd", "momentum", "rmsprop", "adam"), cited("paths")))
 
     def sign_changes(points):
         return int(np.sum(np.diff(np.sign(points[:, 1])) != 0))
@@ -113,3 +134,7 @@ def test_the_optimizer_paths_on_the_valley():
     assert sign_changes(paths["rmsprop"]) == 0 and distance["rmsprop"] > 3
     assert sign_changes(paths["adam"]) <= 5
     assert distance["adam"] == min(distance.values())
+
+
+def test_every_cited_run_ends_the_same_on_another_cpu(elsewhere):
+    assert_same_on_another_cpu({name: cited(name) for name in CITED_RUNS}, elsewhere)

@@ -1,9 +1,12 @@
 """Every result the Other Regularization notebook states, recomputed from the notebook's code."""
 
+import functools
+
 import numpy as np
 import pytest
 import sklearn.datasets
 
+from tests.cross_cpu import assert_same_on_another_cpu
 from tests.helpers import NOTEBOOKS, notebook_definitions
 
 nb = notebook_definitions(NOTEBOOKS["other_regularization"])
@@ -23,9 +26,39 @@ def close(train_error, dev_error):
     return pytest.approx((train_error, dev_error), abs=1e-9)
 
 
+def augmented(name):
+    data = (nb["train_X"], nb["train_Y"])
+    return {
+        "reflections": lambda: nb["reflect"](*data),
+        "jitter": lambda: nb["jitter"](*data),
+        "both": lambda: nb["jitter"](*nb["reflect"](*data)),
+    }[name]()
+
+
+# Every network the notebook trains and reports on: (parameters, history).
+CITED_RUNS = {
+    "baseline": lambda: fit(
+        nb["train_X"], nb["train_Y"], dev=(nb["dev_X"], nb["dev_Y"]), record_every=50
+    ),
+    **{
+        name: functools.partial(lambda name: fit(*augmented(name)), name)
+        for name in ("reflections", "jitter", "both")
+    },
+    **{
+        f"lambd={lambd}": functools.partial(fit, nb["train_X"], nb["train_Y"], lambd=lambd)
+        for lambd in (0.03, 0.3, 3.0)
+    },
+}
+
+
+@functools.cache
+def cited(name):
+    return CITED_RUNS[name]()
+
+
 @pytest.fixture(scope="module")
 def baseline():
-    return fit(nb["train_X"], nb["train_Y"], dev=(nb["dev_X"], nb["dev_Y"]), record_every=50)
+    return cited("baseline")
 
 
 def test_the_baseline_overfits(baseline):
@@ -39,13 +72,7 @@ def test_reflections_keep_the_labels_of_the_rings():
 
 
 def test_reflections_cut_the_dev_error_and_jitter_alone_does_not():
-    results = {}
-    for name, (aug_X, aug_Y) in {
-        "reflections": nb["reflect"](nb["train_X"], nb["train_Y"]),
-        "jitter": nb["jitter"](nb["train_X"], nb["train_Y"]),
-        "both": nb["jitter"](*nb["reflect"](nb["train_X"], nb["train_Y"])),
-    }.items():
-        results[name] = nb["errors"](fit(aug_X, aug_Y)[0])
+    results = {name: nb["errors"](cited(name)[0]) for name in ("reflections", "jitter", "both")}
     assert results["reflections"] == close(0.2 / 6, 0.107)
     assert results["jitter"] == close(0.0, 0.150)
     assert results["both"] == close(0.2 / 6, 0.106)
@@ -61,10 +88,11 @@ def test_early_stopping_at_iteration_100_is_two_points_better(baseline):
 
 
 def test_l2_does_not_help_at_any_strength_tried(baseline):
-    errors = {
-        lambd: nb["errors"](fit(nb["train_X"], nb["train_Y"], lambd=lambd)[0])
-        for lambd in (0.03, 0.3, 3.0)
-    }
+    errors = {lambd: nb["errors"](cited(f"lambd={lambd}")[0]) for lambd in (0.03, 0.3, 3.0)}
     assert errors[0.03] == close(0.0, 0.155) and errors[3.0] == close(0.10, 0.24)
     assert all(dev > nb["errors"](baseline[0])[1] for _, dev in errors.values())
     assert errors[0.03][1] < errors[0.3][1] < errors[3.0][1], "worse as lambd grows"
+
+
+def test_every_cited_run_ends_the_same_on_another_cpu(elsewhere):
+    assert_same_on_another_cpu({name: cited(name) for name in CITED_RUNS}, elsewhere)

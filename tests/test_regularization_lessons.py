@@ -1,24 +1,44 @@
 """Every result the Regularization notebook states, recomputed from the notebook's own code."""
 
+import functools
+
 import numpy as np
 import pytest
 
 import reg_utils
+from tests.cross_cpu import assert_same_on_another_cpu
 from tests.helpers import NOTEBOOKS, notebook_definitions, printed_costs, run_quietly
 
-LAMBDS = [0, 0.1, 0.3, 0.7, 1.5, 3, 10]
+LAMBDS = [0, 0.05, 0.2, 0.7, 1.5, 3, 10]
 KEEP_PROBS = [1, 0.95, 0.86, 0.7, 0.5]
+# One standard error of an accuracy near 86% measured on the 200 test examples.
+STANDARD_ERROR = np.sqrt(0.86 * 0.14 / 200)
+
+nb = notebook_definitions(NOTEBOOKS["reg_utils"])
+nb.update(zip(("train_X", "train_Y", "test_X", "test_Y"), reg_utils.load_2D_dataset()))
+DATA = (nb["train_X"], nb["train_Y"])
 
 
-@pytest.fixture(scope="module")
-def nb():
-    namespace = notebook_definitions(NOTEBOOKS["reg_utils"])
-    data = reg_utils.load_2D_dataset()
-    namespace.update(zip(("train_X", "train_Y", "test_X", "test_Y"), data))
-    return namespace
+def train(**kwargs):
+    """The notebook's model: (parameters, what it printed)."""
+    return run_quietly(nb["model"], *DATA, **kwargs)
 
 
-def scores(nb, parameters):
+# Every run whose numbers the notebook prints or cites (its sweep's keep_prob = 1 is lambd = 0).
+CITED_RUNS = {
+    **{f"lambd={v}": functools.partial(train, lambd=v) for v in LAMBDS},
+    **{f"keep_prob={v}": functools.partial(train, keep_prob=v) for v in KEEP_PROBS[1:]},
+    "frozen mask": lambda: nb["train_with_frozen_mask"](*DATA, keep_prob=0.86),
+    "dev curve": lambda: nb["train_with_dev_curve"](*DATA, nb["test_X"], nb["test_Y"]),
+}
+
+
+@functools.cache
+def cited(name):
+    return CITED_RUNS[name]()
+
+
+def scores(parameters):
     return (
         nb["accuracy"](parameters, nb["train_X"], nb["train_Y"]),
         nb["accuracy"](parameters, nb["test_X"], nb["test_Y"]),
@@ -26,75 +46,73 @@ def scores(nb, parameters):
 
 
 @pytest.fixture(scope="module")
-def sweeps(nb):
+def sweeps():
     """(train, test, parameters, printed costs) for every value of the notebook's two sweeps."""
     results = {}
     for name, values in (("lambd", LAMBDS), ("keep_prob", KEEP_PROBS)):
         for value in values:
-            if (name, value) == ("keep_prob", 1):
-                results[name, value] = results["lambd", 0]
-                continue
-            parameters, printed = run_quietly(
-                nb["model"], nb["train_X"], nb["train_Y"], **{name: value}
-            )
-            costs = printed_costs(printed)
-            results[name, value] = (*scores(nb, parameters), parameters, costs)
+            run = "lambd=0" if (name, value) == ("keep_prob", 1) else f"{name}={value}"
+            parameters, printed = cited(run)
+            results[name, value] = (*scores(parameters), parameters, printed_costs(printed))
     return results
 
 
-def test_the_unregularized_network_overfits_98_to_79(sweeps):
+def test_the_unregularized_network_overfits_96_5_to_79_5(sweeps):
     train, test, *_ = sweeps["lambd", 0]
-    assert (train, test) == (pytest.approx(0.98), pytest.approx(0.79))
+    assert (train, test) == (pytest.approx(0.965), pytest.approx(0.795))
 
 
-def test_l2_with_lambd_0_7_gives_91_and_87_5(sweeps):
-    assert sweeps["lambd", 0.7][:2] == (pytest.approx(0.91), pytest.approx(0.875))
+def test_l2_with_lambd_0_7_gives_91_5_and_87_5_and_shrinks_the_gap_to_4(sweeps):
+    assert sweeps["lambd", 0.7][:2] == (pytest.approx(0.915), pytest.approx(0.875))
+    train0, test0, *_ = sweeps["lambd", 0]
+    assert (train0 - test0, 0.915 - 0.875) == (pytest.approx(0.17), pytest.approx(0.04))
 
 
-def test_dropout_with_keep_prob_0_86_gives_93_5_and_88(sweeps):
-    assert sweeps["keep_prob", 0.86][:2] == (pytest.approx(0.935), pytest.approx(0.88))
+def test_dropout_with_keep_prob_0_86_gives_93_5_and_87(sweeps):
+    assert sweeps["keep_prob", 0.86][:2] == (pytest.approx(0.935), pytest.approx(0.87))
 
 
 @pytest.mark.parametrize("setting", [("lambd", 0.7), ("keep_prob", 0.86)])
 def test_regularization_raises_test_accuracy_and_shrinks_the_gap(sweeps, setting):
     train0, test0, *_ = sweeps["lambd", 0]
     train, test, *_ = sweeps[setting]
-    assert test >= test0 + 0.05, "test accuracy should rise clearly"
+    assert test >= test0 + 3 * STANDARD_ERROR, "test accuracy should rise beyond the noise"
     assert train < train0, "training accuracy should fall"
-    assert train - test < (train0 - test0) / 3, "the gap should shrink to a few points"
+    assert train - test < (train0 - test0) / 2.5, "the gap should shrink to a few points"
 
 
 @pytest.mark.parametrize("name, values", [("lambd", LAMBDS), ("keep_prob", KEEP_PROBS)])
 def test_sweep_trades_training_accuracy_for_a_smaller_gap(sweeps, name, values):
     train = [sweeps[name, v][0] for v in values]
     gap = [sweeps[name, v][0] - sweeps[name, v][1] for v in values]
-    assert gap[0] == pytest.approx(0.19)
-    assert all(g < 0.1 for g in gap[1:]) and min(gap) < 0.04, gap
+    assert gap[0] == pytest.approx(0.17)
+    assert all(g < 0.12 for g in gap[1:]) and min(gap) < 0.04, gap
     assert max(train[1:]) < train[0] and train[-1] < train[0] - 0.05, train
-    assert 0.88 <= train[-1] <= 0.90, "down to about 88-90% at the strongest setting"
+    assert 0.88 <= train[-1] <= 0.90, "down to 88-90% at the strongest setting"
 
 
-def test_test_accuracy_peaks_at_the_courses_values_and_strong_l2_costs_test_accuracy(sweeps):
-    lambd_test = {v: sweeps["lambd", v][1] for v in LAMBDS}
-    keep_test = {v: sweeps["keep_prob", v][1] for v in KEEP_PROBS}
-    assert max(lambd_test, key=lambd_test.get) == 0.7
-    assert max(keep_test, key=keep_test.get) == 0.86
-    assert lambd_test[10] == pytest.approx(0.85)
-    assert lambd_test[10] <= lambd_test[0.7] - 0.02
+def test_the_sweep_shows_a_good_range_not_a_best_value(sweeps):
+    in_range = [("lambd", v) for v in LAMBDS[2:]] + [("keep_prob", v) for v in KEEP_PROBS[1:]]
+    tests = [sweeps[setting][1] for setting in in_range]
+    assert min(tests) >= 0.85 and max(tests) <= 0.88, tests
+    assert max(tests) - min(tests) <= 0.03 + 1e-9, "at most 3 points apart"
+    assert max(tests) - min(tests) < 1.5 * STANDARD_ERROR, "close to one standard error"
+    assert sweeps["lambd", 0.05][1] < 0.85, "the range starts at lambd = 0.2"
+    assert STANDARD_ERROR == pytest.approx(0.025, abs=0.001)
 
 
-def test_l2_shrinks_every_layer_by_4_to_8_and_dropout_much_less(sweeps):
+def test_l2_shrinks_every_layer_by_3_to_5_and_dropout_much_less(sweeps):
     def norms(parameters):
         return np.array([np.linalg.norm(parameters[f"W{l}"]) for l in (1, 2, 3)])
 
     none = norms(sweeps["lambd", 0][2])
     l2 = norms(sweeps["lambd", 0.7][2])
     dropout = norms(sweeps["keep_prob", 0.86][2])
-    assert np.all((none / l2 > 3.5) & (none / l2 < 8.5)), none / l2
-    assert np.all(none / dropout < 1.6) and np.all(dropout > 2 * l2), (none, dropout, l2)
+    assert np.all((none / l2 > 2.9) & (none / l2 < 5)), none / l2
+    assert np.all(none / dropout < 1.5) and np.all(dropout > 2 * l2), (none, dropout, l2)
 
 
-def test_the_course_frozen_mask_repeats_itself_and_a_shared_generator_does_not(nb):
+def test_the_course_frozen_mask_repeats_itself_and_a_shared_generator_does_not():
     X, parameters = nb["train_X"][:, :5], reg_utils.initialize_parameters([2, 20, 3, 1])
     forward = nb["forward_propagation_with_dropout"]
     first = forward(X, parameters, 0.86, rng=np.random.RandomState(1))[1][1]
@@ -106,26 +124,49 @@ def test_the_course_frozen_mask_repeats_itself_and_a_shared_generator_does_not(n
     )
 
 
-def test_the_frozen_mask_scores_close_to_real_dropout(nb, sweeps):
-    frozen = nb["train_with_frozen_mask"](nb["train_X"], nb["train_Y"], keep_prob=0.86)
-    assert scores(nb, frozen) == (pytest.approx(0.925), pytest.approx(0.87))
-    assert abs(scores(nb, frozen)[1] - sweeps["keep_prob", 0.86][1]) <= 0.015
+def test_the_frozen_mask_and_fresh_masks_are_within_noise_of_each_other(sweeps):
+    frozen = scores(cited("frozen mask"))
+    assert frozen == (pytest.approx(0.915), pytest.approx(0.85))
+    assert sweeps["keep_prob", 0.86][1] - frozen[1] == pytest.approx(0.02)
+    assert sweeps["keep_prob", 0.86][1] - frozen[1] < STANDARD_ERROR
 
 
-def test_early_stopping_finds_the_dev_minimum_early_and_matches_l2(nb):
-    history = nb["train_with_dev_curve"](nb["train_X"], nb["train_Y"], nb["test_X"], nb["test_Y"])
+def test_early_stopping_finds_the_dev_minimum_early_and_is_within_noise_of_l2(sweeps):
+    history = cited("dev curve")
     iterations, train_costs, dev_costs, _ = zip(*history)
     best = int(np.argmin(dev_costs))
-    assert iterations[best] == 300
-    assert dev_costs[-1] > 4 * dev_costs[best], (
-        "the dev cost climbs to over four times its minimum"
-    )
+    assert iterations[best] == 800
+    assert dev_costs[-1] > 3 * dev_costs[best], "the dev cost climbs to over three times its best"
     assert train_costs[-1] < train_costs[best] / 3, "while the training cost keeps falling"
-    assert scores(nb, history[best][3]) == (pytest.approx(0.89), pytest.approx(0.86))
+    early = scores(history[best][3])
+    assert early == (pytest.approx(0.89), pytest.approx(0.86))
+    assert abs(early[1] - sweeps["lambd", 0.7][1]) < STANDARD_ERROR
 
 
-def test_dropout_costs_are_noisier_than_l2_costs(sweeps):
+def test_dropout_costs_do_not_fall_steadily_and_l2_costs_do(sweeps):
     l2_costs, dropout_costs = sweeps["lambd", 0.7][3], sweeps["keep_prob", 0.86][3]
     assert len(l2_costs) == len(dropout_costs) == 3
     assert l2_costs == sorted(l2_costs, reverse=True), "L2's printed cost only falls"
     assert dropout_costs[2] > dropout_costs[1], "dropout's rises between prints: thinned networks"
+
+
+def test_at_the_courses_learning_rate_our_data_makes_training_chaotic():
+    """At 0.3 a last-bit change of the starting weights grows into another network: the reason
+    the notebook trains at 0.1 (where the runs agree across CPUs, the test below)."""
+    parameters = reg_utils.initialize_parameters([2, 20, 3, 1])
+    nudged = {key: value * (1 + 2.0**-52) for key, value in parameters.items()}
+
+    def final(start, learning_rate):
+        p = start
+        for _ in range(30000):
+            a3, cache = reg_utils.forward_propagation(nb["train_X"], p)
+            grads = reg_utils.backward_propagation(nb["train_X"], nb["train_Y"], cache)
+            p = reg_utils.update_parameters(p, grads, learning_rate)
+        return np.concatenate([p[key].ravel() for key in sorted(p)])
+
+    a, b = final(parameters, 0.3), final(nudged, 0.3)
+    assert np.abs(a - b).max() > 1e-3 * np.abs(a).max()
+
+
+def test_every_cited_run_ends_the_same_on_another_cpu(elsewhere):
+    assert_same_on_another_cpu({name: cited(name) for name in CITED_RUNS}, elsewhere)

@@ -1,9 +1,12 @@
 """Every result the Train/Dev/Test and Bias/Variance notebook states, recomputed."""
 
+import functools
+
 import numpy as np
 import pytest
 import sklearn.datasets
 
+from tests.cross_cpu import assert_same_on_another_cpu
 from tests.helpers import NOTEBOOKS, notebook_definitions
 
 nb = notebook_definitions(NOTEBOOKS["setting_up"])
@@ -12,6 +15,30 @@ X, Y = points.T, labels.reshape(1, -1)
 order = np.random.RandomState(1).permutation(1000)
 for name, idx in (("train", order[:600]), ("dev", order[600:800]), ("test", order[800:])):
     nb[f"{name}_X"], nb[f"{name}_Y"] = X[:, idx], Y[:, idx]
+
+
+def fit(layers, m=50, lambd=0.0):
+    """The notebook's fit, trained once per process: (training error, dev error, parameters)."""
+    return _fit(tuple(layers), m, lambd)
+
+
+@functools.cache
+def _fit(layers, m, lambd):
+    return nb["fit"](list(layers), m=m, lambd=lambd)
+
+
+# Every network the notebook trains and reports on.
+CITED_RUNS = {
+    f"{layers} m={m} lambd={lambd}": functools.partial(fit, layers, m, lambd)
+    for layers, m, lambd in [
+        *(((2, 1, 1), 50, 0.0), ((2, 3, 1), 50, 0.0), ((2, 16, 1), 50, 0.0)),
+        *(((2, 32, 32, 1), m, 0.0) for m in (25, 50, 100, 200, 400, 600)),
+        ((2, 32, 32, 1), 50, 0.1),
+        ((2, 32, 32, 1), 50, 1.0),
+        ((2, 16, 1), 600, 0.0),
+        ((2, 32, 32, 1), 600, 0.1),
+    ]
+}
 
 
 def close(train_error, dev_error):
@@ -34,8 +61,8 @@ def test_a_small_share_of_a_big_data_set_measures_the_error_precisely():
 
 @pytest.fixture(scope="module")
 def fits():
-    sizes = {"1": [2, 1, 1], "3": [2, 3, 1], "16": [2, 16, 1], "2x32": [2, 32, 32, 1]}
-    return {name: nb["fit"](layers)[:2] for name, layers in sizes.items()}
+    sizes = {"1": (2, 1, 1), "3": (2, 3, 1), "16": (2, 16, 1), "2x32": (2, 32, 32, 1)}
+    return {name: fit(layers)[:2] for name, layers in sizes.items()}
 
 
 def test_the_small_network_has_high_bias_and_the_big_one_high_variance(fits):
@@ -47,7 +74,7 @@ def test_the_small_network_has_high_bias_and_the_big_one_high_variance(fits):
 
 
 def test_the_learning_curve_rises_in_training_and_falls_in_dev_to_the_floor():
-    curve = {m: nb["fit"]([2, 32, 32, 1], m=m)[:2] for m in (25, 50, 100, 200, 400, 600)}
+    curve = {m: fit((2, 32, 32, 1), m=m)[:2] for m in (25, 50, 100, 200, 400, 600)}
     train = [curve[m][0] for m in curve]
     assert (
         train == sorted(train) and train[0] == 0 and train[-1] == pytest.approx(0.0933, abs=1e-3)
@@ -60,17 +87,17 @@ def test_the_learning_curve_rises_in_training_and_falls_in_dev_to_the_floor():
 def test_the_recipe_branches_do_what_the_text_says(fits):
     assert fits["1"][0] / fits["16"][0] == pytest.approx(2), "a bigger network halves it"
     assert fits["1"][1] - fits["16"][1] == pytest.approx(0.055)
-    light = nb["fit"]([2, 32, 32, 1], lambd=0.1)[:2]
-    heavy = nb["fit"]([2, 32, 32, 1], lambd=1.0)[:2]
+    light = fit((2, 32, 32, 1), lambd=0.1)[:2]
+    heavy = fit((2, 32, 32, 1), lambd=1.0)[:2]
     assert light == close(0.04, 0.095) and light[1] - light[0] == pytest.approx(0.055)
     assert heavy == close(0.16, 0.165), "too much regularization turns variance into bias"
 
 
 def test_the_final_model_is_chosen_on_dev_and_measured_once_on_test():
     final = {
-        "16 units": nb["fit"]([2, 16, 1], m=600),
-        "2 x 32 units": nb["fit"]([2, 32, 32, 1], m=600),
-        "2 x 32 units, lambd 0.1": nb["fit"]([2, 32, 32, 1], m=600, lambd=0.1),
+        "16 units": fit((2, 16, 1), m=600),
+        "2 x 32 units": fit((2, 32, 32, 1), m=600),
+        "2 x 32 units, lambd 0.1": fit((2, 32, 32, 1), m=600, lambd=0.1),
     }
     chosen = min(final, key=lambda name: final[name][1])
     assert chosen == "2 x 32 units, lambd 0.1" and final[chosen][1] == pytest.approx(0.105)
@@ -78,3 +105,7 @@ def test_the_final_model_is_chosen_on_dev_and_measured_once_on_test():
     assert test_error == pytest.approx(0.13) and test_error - final[chosen][1] == pytest.approx(
         0.025
     )
+
+
+def test_every_cited_run_ends_the_same_on_another_cpu(elsewhere):
+    assert_same_on_another_cpu({name: run() for name, run in CITED_RUNS.items()}, elsewhere)

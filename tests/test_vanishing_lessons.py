@@ -1,9 +1,13 @@
 """Every result the Vanishing and Exploding Gradients notebook states, recomputed."""
 
+import functools
+
 import numpy as np
 import pytest
 
+import nn_utils
 from opt_utils import load_dataset
+from tests.cross_cpu import assert_same_on_another_cpu
 from tests.helpers import NOTEBOOKS, notebook_definitions
 
 nb = notebook_definitions(NOTEBOOKS["vanishing"])
@@ -46,24 +50,31 @@ def test_the_derivation_predicts_the_measured_relu_growth(growth):
         assert abs(np.log10(growth[name, "relu"][0]) - np.log10(predicted)) < 0.5, name
 
 
+DEEP = [2] + [10] * 20 + [1]
+SCALES = {"small": 0.01, "large": 0.9, "xavier": "xavier", "he": "he"}
+
+
+def train_deep(scale, num_iterations=500):
+    """Section 3's run: (parameters, history) of the 20-layer network."""
+    X, Y = load_dataset()
+    with np.errstate(over="ignore", invalid="ignore"):
+        return nb["train"](
+            X, Y, DEEP, learning_rate=0.05, num_iterations=num_iterations, scale=scale, seed=3,
+            record_every=50,
+        )  # fmt: skip
+
+
+CITED_RUNS = {name: functools.partial(train_deep, scale) for name, scale in SCALES.items()}
+
+
+@functools.cache
+def cited(name):
+    return CITED_RUNS[name]()
+
+
 @pytest.fixture(scope="module")
 def runs():
-    X, Y = load_dataset()
-    layers = [2] + [10] * 20 + [1]
-    out = {}
-    for name, scale in (("small", 0.01), ("large", 0.9), ("xavier", "xavier"), ("he", "he")):
-        with np.errstate(over="ignore", invalid="ignore"):
-            out[name] = nb["train"](
-                X,
-                Y,
-                layers,
-                learning_rate=0.05,
-                num_iterations=2000,
-                scale=scale,
-                seed=3,
-                record_every=50,
-            )[1]
-    return out
+    return {name: cited(name)[1] for name in SCALES}
 
 
 def cost_at(history, iteration):
@@ -87,6 +98,29 @@ def test_large_weights_start_saturated_and_overflow_within_50_iterations(runs):
 
 
 def test_xavier_learns_slowly_at_first_and_he_from_the_start(runs):
-    assert cost_at(runs["xavier"], 500) == pytest.approx(0.59, abs=0.01)
-    assert cost_at(runs["he"], 500) == pytest.approx(0.22, abs=0.01)
-    assert runs["xavier"]["train_cost"][-1] < 0.1 and runs["he"]["train_cost"][-1] < 0.1
+    assert cost_at(runs["xavier"], 100) == pytest.approx(0.69, abs=0.005)
+    assert cost_at(runs["he"], 100) == pytest.approx(0.44, abs=0.005)
+    assert cost_at(runs["xavier"], 500) == pytest.approx(0.59, abs=0.005)
+    assert cost_at(runs["he"], 500) == pytest.approx(0.22, abs=0.005)
+    assert runs["xavier"]["iteration"][-1] == 500
+
+
+@pytest.mark.parametrize("scale, iterations", [("xavier", 1000), ("he", 1500)])
+def test_the_deep_network_turns_chaotic_within_1500_iterations(scale, iterations):
+    """Why the notebook stops at 500: a last-bit change of the weights grows into another run.
+    (Up to 500 the runs are the same on another CPU: the last test of this file.)"""
+    start = nb["initialize_parameters_deep"](DEEP, scale, seed=3)
+    nudged = {key: value * (1 + 2.0**-52) for key, value in start.items()}
+    X, Y = load_dataset()
+    final = []
+    for parameters in (start, nudged):
+        for _ in range(iterations):
+            AL, caches = nn_utils.forward_propagation(X, parameters)
+            grads = nn_utils.backward_propagation(AL, Y, caches, parameters)
+            parameters = nn_utils.update_parameters(parameters, grads, 0.05)
+        final.append(np.concatenate([parameters[key].ravel() for key in sorted(parameters)]))
+    assert np.abs(final[0] - final[1]).max() > 1e-3 * np.abs(final[0]).max()
+
+
+def test_every_cited_run_ends_the_same_on_another_cpu(elsewhere):
+    assert_same_on_another_cpu({name: cited(name) for name in CITED_RUNS}, elsewhere)

@@ -2,6 +2,7 @@
 
 import csv
 import json
+import re
 import subprocess
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
@@ -76,10 +77,32 @@ def _outcome(cell, timeout):
     return False, "not graded: the kernel stopped before this check ran"
 
 
+def graded_cells(cells, exercises):
+    """The cells up to the last one that writes or checks an exercise: all a grade depends on.
+
+    The cells after it hold the notebook's experiments (sweeps, comparisons), which can train for
+    minutes and cannot change what the exercises' functions do. A submission whose cells carry
+    neither nbgrader ids nor the exercises' definitions is run whole.
+    """
+    ids = set(exercises) | {f"check_{name}" for name in exercises}
+    defines = re.compile(r"^def (" + "|".join(map(re.escape, exercises)) + r")\(", re.M)
+    last = max(
+        (
+            index
+            for index, cell in enumerate(cells)
+            if cell.metadata.get("nbgrader", {}).get("grade_id") in ids
+            or (cell.cell_type == "code" and defines.search(cell.source))
+        ),
+        default=len(cells) - 1,
+    )
+    return cells[: last + 1]
+
+
 def grade(path, timeout=60):
     """Grade the notebook at ``path``; return a Result. Raises GradingError for a bad file."""
     notebook, assignment = read_submission(path)
     notebook.cells = [cell for cell in notebook.cells if "grader" not in cell.metadata]
+    notebook.cells = graded_cells(notebook.cells, assignment.exercises)
     notebook.cells += [_hidden_cell(name) for name in assignment.exercises]
     with tempfile.TemporaryDirectory(prefix="grading-") as tmp:
         folder = Path(tmp) / assignment.folder

@@ -1,0 +1,48 @@
+"""The cross-CPU check itself: the child rounds differently, and a chaotic run is caught."""
+
+import numpy as np
+import pytest
+
+from tests.cross_cpu import Elsewhere, assert_same_on_another_cpu, flatten, other_cpu_environment
+
+
+def through_blas(rate, steps=400):
+    """Iterate x <- rate x (1 - x) on the row means of a matrix product (the BLAS's rounding).
+
+    At rate 3.9 the logistic map is chaotic, so the last-bit differences of the products grow
+    until the runs have nothing in common; at 2.5 it settles on its fixed point, 0.6.
+    """
+    rng = np.random.RandomState(0)
+    A = rng.rand(64, 64)
+    A /= A.sum(axis=1, keepdims=True)
+    x = rng.uniform(0.2, 0.8, size=(64, 1))
+    for _ in range(steps):
+        y = A @ x
+        x = rate * y * (1 - y)
+    return x
+
+
+CITED_RUNS = {"chaotic": lambda: through_blas(3.9), "stable": lambda: through_blas(2.5)}
+
+
+def test_the_child_process_rounds_like_another_cpu():
+    env = other_cpu_environment({})
+    assert env["OPENBLAS_CORETYPE"] and env["NPY_DISABLE_CPU_FEATURES"] is not None
+    assert env["OPENBLAS_NUM_THREADS"] == "2"
+
+
+def test_a_chaotic_run_is_caught_and_a_stable_one_passes():
+    child = Elsewhere(__name__)
+    try:
+        with pytest.raises(AssertionError, match=r"chaotic: \d"):
+            assert_same_on_another_cpu({name: run() for name, run in CITED_RUNS.items()}, child)
+        there = child.results
+    finally:
+        child.close()
+    np.testing.assert_allclose(there["stable"], flatten(CITED_RUNS["stable"]()), rtol=1e-12)
+    assert np.abs(there["chaotic"] - flatten(CITED_RUNS["chaotic"]())).max() > 0.01
+
+
+def test_flatten_keeps_every_number_and_drops_printed_text():
+    result = ({"W1": np.ones((2, 2)), "b1": np.zeros((2, 1))}, "Cost after iteration 0: 1", [3])
+    np.testing.assert_array_equal(flatten(result), [1, 1, 1, 1, 0, 0, 3])
