@@ -38,11 +38,15 @@ def other_cpu_environment(environ=None):
     and two BLAS threads.
     """
     env = dict(os.environ if environ is None else environ)
-    cores = [i.get("architecture", "") for i in threadpool_info() if i["user_api"] == "blas"]
+    cores = {
+        i.get("architecture", "").lower() for i in threadpool_info() if i["user_api"] == "blas"
+    }
     if platform.machine().lower() in ("x86_64", "amd64"):
-        env["OPENBLAS_CORETYPE"] = "Haswell" if "Prescott" in cores else "Prescott"
+        # The kernels this process loaded (OpenBLAS calls its Prescott kernels "Katmai").
+        generic = cores & {"prescott", "katmai"}
+        env["OPENBLAS_CORETYPE"] = "Haswell" if generic else "Prescott"
     elif platform.machine().lower() in ("aarch64", "arm64"):
-        env["OPENBLAS_CORETYPE"] = "NEOVERSEN1" if "ARMV8" in cores else "ARMV8"
+        env["OPENBLAS_CORETYPE"] = "NEOVERSEN1" if "armv8" in cores else "ARMV8"
     from numpy._core._multiarray_umath import __cpu_dispatch__, __cpu_features__
 
     optional = [f for f in __cpu_dispatch__ if __cpu_features__.get(f)]

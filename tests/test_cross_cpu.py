@@ -1,7 +1,12 @@
 """The cross-CPU check itself: the child rounds differently, and a chaotic run is caught."""
 
+import ast
+import subprocess
+import sys
+
 import numpy as np
 import pytest
+from threadpoolctl import threadpool_info
 
 from tests.cross_cpu import Elsewhere, assert_same_on_another_cpu, flatten, other_cpu_environment
 
@@ -25,10 +30,14 @@ def through_blas(rate, steps=400):
 CITED_RUNS = {"chaotic": lambda: through_blas(3.9), "stable": lambda: through_blas(2.5)}
 
 
-def test_the_child_process_rounds_like_another_cpu():
-    env = other_cpu_environment({})
-    assert env["OPENBLAS_CORETYPE"] and env["NPY_DISABLE_CPU_FEATURES"] is not None
-    assert env["OPENBLAS_NUM_THREADS"] == "2"
+def test_the_child_process_loads_other_kernels_and_two_threads():
+    code = "import numpy, threadpoolctl; print(threadpoolctl.threadpool_info())"
+    child = subprocess.run(
+        [sys.executable, "-c", code], env=other_cpu_environment(), capture_output=True, text=True
+    )
+    (there,) = [i for i in ast.literal_eval(child.stdout) if i["user_api"] == "blas"]
+    (here,) = [i for i in threadpool_info() if i["user_api"] == "blas"]
+    assert here["architecture"] != there["architecture"] and there["num_threads"] == 2
 
 
 def test_a_chaotic_run_is_caught_and_a_stable_one_passes():

@@ -85,8 +85,9 @@ def test_constant_initialization_never_breaks_symmetry_and_a_nudge_does():
     symmetric = nb["constant_initialization"]([2, 10, 5, 1], 0.5)
     history = nb["first_layer_trajectories"](symmetric)
     assert history.shape == (2000, 10)
-    assert np.ptp(history, axis=1).max() == 0.0, "the hidden units became different"
-    assert np.ptp(history[0]) == 0.0 and np.ptp(history[-1] - history[0]) == 0.0
+    # Zero, or on some BLAS kernels (OpenBLAS's generic one) a difference in the last bit.
+    assert np.ptp(history, axis=1).max() < 1e-15, "the hidden units became different"
+    assert np.ptp(history[0]) < 1e-15 and np.ptp(history[-1] - history[0]) < 1e-15
     rng = np.random.RandomState(1)
     nudged = {
         k: v + 0.01 * rng.randn(*v.shape) if k[0] == "W" else v for k, v in symmetric.items()
