@@ -25,8 +25,14 @@ SUBMISSIONS ?= submissions
 grade: $(STAMP)
 	$(BIN)/python -m tests.grading grade $(SUBMISSIONS)
 
+# Timings on this machine: one training iteration against plain NumPy, and every notebook top to
+# bottom in a fresh kernel; the table goes to tests/benchmarks/RESULTS.md.
 benchmark: $(STAMP)
-	$(BIN)/python tests/benchmarks/bench_iteration.py
+	{ echo "# Benchmark results (make benchmark)"; echo; \
+	  echo "## One training iteration, utils against a plain NumPy loop"; echo; echo '```text'; \
+	  $(BIN)/python tests/benchmarks/bench_iteration.py; echo '```'; echo; \
+	  echo "## Notebooks, top to bottom in a fresh kernel"; echo; \
+	  $(BIN)/python tests/benchmarks/bench_notebooks.py; } | tee tests/benchmarks/RESULTS.md
 
 $(STAMP): requirements.txt constraints.txt
 	$(PYTHON) -m venv $(VENV)

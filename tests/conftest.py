@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, settings
 from threadpoolctl import threadpool_limits
 
 import tests.helpers  # noqa: F401  (puts the part folders on sys.path)
-from tests.cross_cpu import Elsewhere, other_cpu_environment
+from tests.cross_cpu import CPU_VARIABLES, Elsewhere, other_cpu_environment
 
 # Tests run in parallel, one process per core, and nbval starts a kernel per notebook. A
 # multithreaded BLAS in each of them oversubscribes the cores, and OpenBLAS's spinning threads then
@@ -29,7 +29,7 @@ def pytest_configure(config):
     """
     if hasattr(config, "workerinput") or not getattr(config.option, "numprocesses", None):
         elsewhere = other_cpu_environment()
-        for variable in ("OPENBLAS_CORETYPE", "NPY_DISABLE_CPU_FEATURES"):
+        for variable in CPU_VARIABLES:
             os.environ[variable] = elsewhere[variable]
 
 

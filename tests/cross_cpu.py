@@ -28,6 +28,10 @@ from threadpoolctl import threadpool_info
 
 ROOT = Path(__file__).resolve().parent.parent
 RTOL = 1e-6
+# What decides how a process rounds; tests/conftest.py keeps this process's own values here before
+# it points the kernels it starts at another CPU.
+CPU_VARIABLES = ("OPENBLAS_CORETYPE", "NPY_DISABLE_CPU_FEATURES")
+OWN_CPU = {variable: os.environ.get(variable) for variable in CPU_VARIABLES}
 
 
 def other_cpu_environment(environ=None):

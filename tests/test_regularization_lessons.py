@@ -4,9 +4,11 @@ import functools
 
 import numpy as np
 import pytest
+from joblib import Parallel, delayed
+from joblib.externals.loky import get_reusable_executor
 
 import reg_utils
-from tests.cross_cpu import assert_same_on_another_cpu
+from tests.cross_cpu import OWN_CPU, assert_same_on_another_cpu
 from tests.helpers import NOTEBOOKS, notebook_definitions, printed_costs, run_quietly
 
 LAMBDS = [0, 0.05, 0.2, 0.7, 1.5, 3, 10]
@@ -28,7 +30,7 @@ def train(**kwargs):
 CITED_RUNS = {
     **{f"lambd={v}": functools.partial(train, lambd=v) for v in LAMBDS},
     **{f"keep_prob={v}": functools.partial(train, keep_prob=v) for v in KEEP_PROBS[1:]},
-    "frozen mask": lambda: nb["train_with_frozen_mask"](*DATA, keep_prob=0.86),
+    "frozen mask": lambda: run_quietly(nb["train_with_frozen_mask"], *DATA, keep_prob=0.86)[0],
     "dev curve": lambda: nb["train_with_dev_curve"](*DATA, nb["test_X"], nb["test_Y"]),
 }
 
@@ -166,6 +168,31 @@ def test_at_the_courses_learning_rate_our_data_makes_training_chaotic():
 
     a, b = final(parameters, 0.3), final(nudged, 0.3)
     assert np.abs(a - b).max() > 1e-3 * np.abs(a).max()
+
+
+def test_the_sweep_in_parallel_gives_the_same_runs_as_one_after_another(monkeypatch):
+    # Worker processes as a learner's kernel starts them: on this CPU (the tests point the
+    # processes they start at another one), so that any difference would come from the workers.
+    for variable, value in OWN_CPU.items():
+        if value is None:
+            monkeypatch.delenv(variable, raising=False)
+        else:
+            monkeypatch.setenv(variable, value)
+    get_reusable_executor().shutdown(wait=True)
+    settings = [{"lambd": 0.7}, {"keep_prob": 0.86}, {"keep_prob": 0.5}]
+
+    def sweep(n_jobs):
+        return Parallel(n_jobs=n_jobs)(
+            delayed(nb["model"])(*DATA, print_cost=False, num_iterations=300, **setting)
+            for setting in settings
+        )
+
+    try:
+        for alone, together in zip(sweep(1), sweep(2)):
+            for key, value in alone.items():
+                np.testing.assert_array_equal(value, together[key])
+    finally:
+        get_reusable_executor().shutdown(wait=True)  # no worker keeps this CPU's settings
 
 
 def test_every_cited_run_ends_the_same_on_another_cpu(elsewhere):
