@@ -6,9 +6,14 @@ import sys
 
 import numpy as np
 import pytest
-from threadpoolctl import threadpool_info
 
-from tests.cross_cpu import Elsewhere, assert_same_on_another_cpu, flatten, other_cpu_environment
+from tests.cross_cpu import (
+    Elsewhere,
+    assert_same_on_another_cpu,
+    flatten,
+    numpy_blas,
+    other_cpu_environment,
+)
 
 
 def through_blas(rate, steps=400):
@@ -35,8 +40,8 @@ def test_the_child_process_loads_other_kernels_and_two_threads():
     child = subprocess.run(
         [sys.executable, "-c", code], env=other_cpu_environment(), capture_output=True, text=True
     )
-    (there,) = [i for i in ast.literal_eval(child.stdout) if i["user_api"] == "blas"]
-    (here,) = [i for i in threadpool_info() if i["user_api"] == "blas"]
+    (there,) = numpy_blas(ast.literal_eval(child.stdout))
+    (here,) = numpy_blas()
     assert here["architecture"] != there["architecture"] and there["num_threads"] == 2
 
 
