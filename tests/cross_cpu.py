@@ -46,14 +46,14 @@ def numpy_blas(info=None):
     ]
 
 
-def other_cpu_environment(environ=None):
+def other_cpu_environment():
     """Return environment variables under which a new process rounds differently from this one.
 
     OpenBLAS's generic kernel (Prescott on x86-64; Haswell where this process already runs
     Prescott), NumPy without any of its optional SIMD loops (only the baseline it was built for),
     and two BLAS threads.
     """
-    env = dict(os.environ if environ is None else environ)
+    env = dict(os.environ)
     cores = {info.get("architecture", "").lower() for info in numpy_blas()}
     if platform.machine().lower() in ("x86_64", "amd64"):
         # The kernels this process loaded (OpenBLAS calls its Prescott kernels "Katmai").
@@ -93,7 +93,6 @@ class Elsewhere:
     """The runs of a lessons module, trained in a child process on another CPU."""
 
     def __init__(self, module_name):
-        self.module_name = module_name
         self.folder = tempfile.TemporaryDirectory()
         self.out = Path(self.folder.name) / "runs.npz"
         self.process = subprocess.Popen(
