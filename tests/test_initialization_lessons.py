@@ -127,6 +127,17 @@ def test_large_random_ends_with_about_six_times_hes_cost(runs):
     assert 5.5 < ratio < 6.5
 
 
+def test_large_random_cost_drops_fast_in_1000_iterations_then_slowly(runs):
+    parameters = nb["initialize_parameters_random"]([2, 10, 5, 1])
+    for _ in range(1000):
+        a3, cache = init_utils.forward_propagation(nb["train_X"], parameters)
+        grads = init_utils.backward_propagation(nb["train_X"], nb["train_Y"], cache)
+        parameters = init_utils.update_parameters(parameters, grads, 0.01)
+    after_1000 = final_cost(parameters)
+    assert after_1000 < 1, "from 18.4 to below 1 in the first thousand iterations"
+    assert final_cost(runs["random"]["parameters"]) > after_1000 / 2, "then slowly"
+
+
 def test_large_random_prints_only_its_first_cost(runs):
     assert runs["random"]["costs"] == [pytest.approx(18.3684, abs=5e-5)]
     assert len(runs["he"]["costs"]) == 15
