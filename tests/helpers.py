@@ -111,6 +111,24 @@ def gradient_error(J, parameters, grads):
     return error, per_key
 
 
+def last_bit_growth(step, parameters, checkpoints):
+    """How far a training run carries a change in the last bit of its starting weights.
+
+    Runs ``step`` (one iteration: parameters -> parameters) from ``parameters`` and from a copy
+    with every number scaled by 1 + 2**-52, and returns the relative difference between the two
+    runs' parameters after each number of iterations in ``checkpoints``. A stable run keeps it
+    near 1e-16; a chaotic one grows it until the two runs have little in common.
+    """
+    runs = [parameters, {key: value * (1 + 2.0**-52) for key, value in parameters.items()}]
+    growth = []
+    for iteration in range(1, max(checkpoints) + 1):
+        runs = [step(p) for p in runs]
+        if iteration in checkpoints:
+            a, b = (np.concatenate([p[key].ravel() for key in sorted(p)]) for p in runs)
+            growth.append(float(np.abs(a - b).max() / np.abs(a).max()))
+    return growth
+
+
 def run_quietly(function, *args, **kwargs):
     """Call a notebook function that prints and plots; return (its result, what it printed)."""
     printed = io.StringIO()

@@ -7,7 +7,13 @@ import pytest
 
 import init_utils
 from tests.cross_cpu import assert_same_on_another_cpu
-from tests.helpers import NOTEBOOKS, notebook_definitions, printed_costs, run_quietly
+from tests.helpers import (
+    NOTEBOOKS,
+    last_bit_growth,
+    notebook_definitions,
+    printed_costs,
+    run_quietly,
+)
 
 LN2 = np.log(2)
 
@@ -127,12 +133,17 @@ def test_large_random_ends_with_about_six_times_hes_cost(runs):
     assert 5.5 < ratio < 6.5
 
 
+def step(parameters):
+    """One iteration of the notebook's model (learning rate 0.01)."""
+    a3, cache = init_utils.forward_propagation(nb["train_X"], parameters)
+    grads = init_utils.backward_propagation(nb["train_X"], nb["train_Y"], cache)
+    return init_utils.update_parameters(parameters, grads, 0.01)
+
+
 def test_large_random_cost_drops_fast_in_1000_iterations_then_slowly(runs):
     parameters = nb["initialize_parameters_random"]([2, 10, 5, 1])
     for _ in range(1000):
-        a3, cache = init_utils.forward_propagation(nb["train_X"], parameters)
-        grads = init_utils.backward_propagation(nb["train_X"], nb["train_Y"], cache)
-        parameters = init_utils.update_parameters(parameters, grads, 0.01)
+        parameters = step(parameters)
     after_1000 = final_cost(parameters)
     assert after_1000 < 1, "from 18.4 to below 1 in the first thousand iterations"
     assert final_cost(runs["random"]["parameters"]) > after_1000 / 2, "then slowly"
@@ -148,20 +159,8 @@ def test_the_large_random_start_turns_a_last_bit_change_into_another_run():
     300 iterations, and the runs still differ after 15000: the notebook says so, and prints
     only the first cost of this run."""
     start = nb["initialize_parameters_random"]([2, 10, 5, 1])
-    runs = [start, {key: value * (1 + 2.0**-52) for key, value in start.items()}]
-
-    def difference():
-        a, b = (np.concatenate([p[key].ravel() for key in sorted(p)]) for p in runs)
-        return np.abs(a - b).max() / np.abs(a).max()
-
-    for i in range(1, 15001):
-        for k, parameters in enumerate(runs):
-            a3, cache = init_utils.forward_propagation(nb["train_X"], parameters)
-            grads = init_utils.backward_propagation(nb["train_X"], nb["train_Y"], cache)
-            runs[k] = init_utils.update_parameters(parameters, grads, 0.01)
-        if i == 300:
-            assert difference() > 1e-4
-    assert difference() > 1e-5
+    after_300, after_15000 = last_bit_growth(step, start, [300, 15000])
+    assert after_300 > 1e-4 and after_15000 > 1e-5
 
 
 def test_he_initialization_reaches_the_courses_99_3_and_96_percent(runs):
