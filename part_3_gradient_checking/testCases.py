@@ -50,7 +50,13 @@ def exercise_check(check):
 
 
 def _with_globals(function, **replacements):
-    """A copy of ``function`` that sees ``replacements`` in place of the notebook's globals."""
+    """A copy of ``function`` that sees ``replacements`` in place of the notebook's globals.
+
+    The replacements use nothing but ``np``, so that the grader can send them to the kernel that
+    runs a submission (its stand-in for the learner's function has a ``with_globals`` method).
+    """
+    if hasattr(function, "with_globals"):
+        return function.with_globals(**replacements)
     return types.FunctionType(
         function.__code__,
         {**function.__globals__, **replacements},
@@ -126,6 +132,19 @@ def _right_backward(x, theta):
     return x
 
 
+def _wrong_backward(x, theta):
+    return x + 1  # a planted mistake: the derivative is x
+
+
+def _reference_forward_n(X, Y, parameters):
+    """The notebook's ``forward_propagation_n``: (cost, None), written with NumPy alone."""
+    A = X
+    for l in (1, 2, 3):
+        Z = parameters[f"W{l}"] @ A + parameters[f"b{l}"]
+        A = np.maximum(Z, 0) if l < 3 else 1 / (1 + np.exp(-Z))
+    return -np.sum(Y * np.log(A) + (1 - Y) * np.log1p(-A)) / X.shape[1], None
+
+
 def verify_forward_propagation(target, cases=CASES_1D):
     """Check J = theta * x for each (x, theta) of ``cases``."""
     for x, theta in cases:
@@ -169,11 +188,8 @@ def verify_gradient_check(target, cases=CASES_1D):
             "/ (2 eps)"
         )
 
-    def wrong_backward(x, theta):
-        return x + 1  # a planted mistake: the derivative is x
-
     buggy = _with_globals(
-        target, forward_propagation=_right_forward, backward_propagation=wrong_backward
+        target, forward_propagation=_right_forward, backward_propagation=_wrong_backward
     )
     for x, theta in cases:
         difference = buggy(x, theta, epsilon=1e-7, print_msg=False)
@@ -194,9 +210,12 @@ def _case(seed, dims, m):
 
 
 def verify_gradient_check_n(target, cases=GRADIENT_CHECK_N_CASES):
-    """Check the N-D gradient check on each (seed, layer sizes, m) network of ``cases``."""
-    forward = target.__globals__.get("forward_propagation_n")
-    assert forward is not None, "run the cell that defines forward_propagation_n first"
+    """Check the N-D gradient check on each (seed, layer sizes, m) network of ``cases``.
+
+    The learner's function sees the reference ``forward_propagation_n``, so that only
+    ``gradient_check_n`` itself is judged.
+    """
+    target = _with_globals(target, forward_propagation_n=_reference_forward_n)
     for seed, dims, m in cases:
         X, Y, parameters = _case(seed, dims, m)
         gradients = _correct_gradients(X, Y, parameters)
@@ -212,7 +231,7 @@ def verify_gradient_check_n(target, cases=GRADIENT_CHECK_N_CASES):
         )
 
         def cost(p, X=X, Y=Y):
-            return forward(X, Y, p)[0]
+            return _reference_forward_n(X, Y, p)[0]
 
         planted = dict(gradients, dW2=2 * gradients["dW2"])
         expected = _reference_difference(cost, parameters, gradients_to_vector(planted), 1e-7)

@@ -209,7 +209,10 @@ def test_a_file_that_cannot_be_graded_gets_exit_2_and_one_line(
 def test_json_output_has_the_documented_fields(capsys):
     assert main(["grade", "--json", str(GRADIENT_CHECKING.path)]) == 0
     report = json.loads(capsys.readouterr().out)
-    assert set(report) == {"notebook", "assignment", "score", "max_score", "exercises"}
+    assert set(report) == {
+        "notebook", "assignment", "score", "max_score", "exercises", "isolation", "cut_off"
+    }  # fmt: skip
+    assert report["isolation"].startswith("isolation: bubblewrap sandbox") and not report["cut_off"]
     assert report["assignment"] == "gradient_checking" and report["score"] == 8
     assert set(report["exercises"][0]) == {"name", "points", "max_points", "passed", "message"}
 

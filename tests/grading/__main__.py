@@ -16,6 +16,7 @@ from tests.grading.grade import (
     write_gradebook,
 )
 from tests.grading.release import release
+from tests.grading.sandbox import SandboxUnavailable, find_isolation
 
 
 def main(argv=None):
@@ -42,6 +43,19 @@ def main(argv=None):
         "--timeout", type=float, default=60, help="seconds each cell may run (default: 60)"
     )
     grade_parser.add_argument(
+        "--budget",
+        type=float,
+        default=300,
+        help="seconds all of a notebook's cells may run together (default: 300); the hidden "
+        "checks then take at most 10 s per exercise",
+    )
+    grade_parser.add_argument(
+        "--no-sandbox",
+        action="store_true",
+        help="run submissions without a sandbox, with your own permissions: only for notebooks "
+        "you trust, on a machine where no sandbox starts (README, 'What a submission can do')",
+    )
+    grade_parser.add_argument(
         "--jobs",
         type=int,
         default=os.cpu_count() or 1,
@@ -66,8 +80,15 @@ def main(argv=None):
     if not paths:
         print("error: no notebooks found in " + ", ".join(args.paths), file=sys.stderr)
         return 2
-    outcomes = grade_all(paths, timeout=args.timeout, jobs=args.jobs)
+    try:
+        isolation = find_isolation(allow_unsandboxed=args.no_sandbox)
+    except SandboxUnavailable as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    outcomes = grade_all(paths, args.timeout, args.jobs, args.budget, isolation)
     results = [o for o in outcomes if not isinstance(o, GradingError)]
+    if results:
+        print(isolation.description, file=sys.stderr)
     for error in (o for o in outcomes if isinstance(o, GradingError)):
         print(f"error: {error}", file=sys.stderr)
     if args.json:

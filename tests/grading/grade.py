@@ -1,23 +1,36 @@
-"""Grade submitted notebooks: run each in a fresh kernel, then hidden checks of its exercises."""
+"""Grade submitted notebooks: run each in a sandboxed kernel, then check its exercises.
+
+A submission's cells run in a fresh kernel inside the sandbox of ``sandbox.py``, each for at most
+``timeout`` seconds and all of them within ``budget``. Then every exercise's hidden check runs
+here, in the grader's process, calling the learner's functions in that kernel through
+``remote.py``: only the values they return come back, and the grade is computed from those here.
+Nothing the kernel prints or writes decides a grade.
+"""
 
 import csv
-import json
 import re
 import subprocess
 import tempfile
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import nbformat
+import zmq
+import zmq.asyncio
+from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
-from nbclient.exceptions import DeadKernelError
-from nbformat.v4 import new_code_cell
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
+from tests.grading import sandbox
 from tests.grading.assignments import recognise
+from tests.grading.hidden import check
+from tests.grading.remote import CallFailed, Remote
 
-HIDDEN = Path(__file__).resolve().parent / "hidden.py"
-HIDDEN_MODULE = "_hidden_checks"
+MAX_MESSAGE = 32 << 20  # bytes; a larger message from the kernel drops its connection
+MAX_OUTPUT = 100_000  # characters of output kept per cell (the rest is dropped)
+CALL_TIMEOUT = 10  # seconds for each call of a hidden check (they take milliseconds)
 
 
 class GradingError(Exception):
@@ -40,6 +53,8 @@ class Result:
     score: int = 0
     max_score: int = 0
     exercises: list = field(default_factory=list)
+    isolation: str = ""
+    cut_off: list = field(default_factory=list)  # what happened to cells that did not finish
 
 
 def read_submission(path):
@@ -52,29 +67,6 @@ def read_submission(path):
     if assignment is None:
         raise GradingError(f"{path}: not a notebook of a known assignment")
     return notebook, assignment
-
-
-def _hidden_cell(name):
-    cell = new_code_cell(
-        f"from {HIDDEN_MODULE} import grade_exercise\ngrade_exercise({name!r}, globals())"
-    )
-    cell.metadata["grader"] = name
-    return cell
-
-
-def _outcome(cell, timeout):
-    """(passed, message) from the outputs of an executed hidden-check cell."""
-    for output in cell.get("outputs", []):
-        if output.output_type == "stream":
-            for line in output.text.splitlines():
-                if line.startswith("GRADE "):
-                    reported = json.loads(line[len("GRADE ") :])
-                    return reported["passed"], reported["message"]
-        if output.output_type == "error":
-            if output.ename == "KeyboardInterrupt":
-                return False, f"timed out: the check ran longer than {timeout} s and was stopped"
-            return False, f"the check could not run: {output.ename}: {output.evalue}"
-    return False, "not graded: the kernel stopped before this check ran"
 
 
 def graded_cells(cells, exercises):
@@ -98,37 +90,120 @@ def graded_cells(cells, exercises):
     return cells[: last + 1]
 
 
-def grade(path, timeout=60):
-    """Grade the notebook at ``path``; return a Result. Raises GradingError for a bad file."""
-    notebook, assignment = read_submission(path)
-    notebook.cells = [cell for cell in notebook.cells if "grader" not in cell.metadata]
-    notebook.cells = graded_cells(notebook.cells, assignment.exercises)
-    notebook.cells += [_hidden_cell(name) for name in assignment.exercises]
-    with tempfile.TemporaryDirectory(prefix="grading-") as tmp:
-        folder = Path(tmp) / assignment.folder
-        assignment.copy_support_files(folder)
-        (folder / f"{HIDDEN_MODULE}.py").write_bytes(HIDDEN.read_bytes())
-        client = NotebookClient(
-            notebook,
-            timeout=timeout,
-            kernel_name="python3",
-            allow_errors=True,
-            interrupt_on_timeout=True,
-            record_timing=False,
-            resources={"metadata": {"path": str(folder)}},
-        )
+class _CappedClient(NotebookClient):
+    """Keeps at most MAX_OUTPUT characters of each cell's output in the grader's memory."""
+
+    def output(self, outs, msg, display_id, cell_index):
+        kept = sum(len(str(o)) for o in outs)
+        if kept + len(str(msg["content"])) > MAX_OUTPUT and msg["msg_type"] != "error":
+            return None
+        return super().output(outs, msg, display_id, cell_index)
+
+
+def _kernel_manager(isolation, scratch, cwd, seconds):
+    cpu = sandbox.cpu_limit(seconds)
+    if isolation.bwrap:
+        prefix = sandbox.sandbox_argv(isolation.bwrap, scratch, cwd, cpu)
+    else:
+        prefix = sandbox.unsandboxed_argv(cpu)
+    context = zmq.asyncio.Context()
+    context.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE)
+    return sandbox.SandboxedKernelManager(
+        prefix,
+        kernel_name="python3",
+        transport="ipc",
+        ip=str(scratch / ".kernel" / "socket"),
+        connection_file=str(scratch / ".kernel" / "connection.json"),
+        context=context,
+    )
+
+
+def _run_cells(client, cells, timeout, deadline):
+    """Run the submission's cells; return a line for each cell that did not run to its end."""
+    notes = []
+    for index, cell in enumerate(cells):
+        if cell.cell_type != "code":
+            continue
+        left = deadline - time.monotonic()
+        if left <= 1:
+            notes.append(f"cell {index}: not run, the notebook's time budget was spent")
+            continue
+        client.timeout = min(timeout, left)
         try:
-            client.execute(stderr=subprocess.DEVNULL)
+            client.execute_cell(cell, index)
+        except CellTimeoutError:
+            notes.append(f"cell {index}: cut off after {client.timeout:.0f} s")
+            run_sync(client.km.interrupt_kernel)()
+            if not _idle(client):
+                notes.append(f"cell {index}: the kernel ignored the interrupt; no more cells ran")
+                break
         except DeadKernelError:
-            pass  # the checks that did not run are reported as not graded
-    outcomes = {
-        c.metadata["grader"]: _outcome(c, timeout)
-        for c in notebook.cells
-        if "grader" in c.metadata
-    }
+            notes.append(f"cell {index}: the kernel died; no more cells ran")
+            break
+    return notes
+
+
+def _idle(client, wait=5):
+    """Wait for the reply of the interrupted cell; return whether it came."""
+    try:
+        while run_sync(client.kc.get_shell_msg)(timeout=wait)["msg_type"] != "execute_reply":
+            pass
+        return True
+    except Exception:  # queue.Empty, or a dead kernel
+        return False
+
+
+def grade(path, timeout=60, budget=300, isolation=None):
+    """Grade the notebook at ``path``; return a Result. Raises GradingError for a bad file.
+
+    ``timeout`` bounds each cell, ``budget`` all the notebook's cells together; the hidden checks
+    then take at most CALL_TIMEOUT seconds per exercise more. ``isolation`` defaults to the
+    sandbox (``sandbox.find_isolation()``, which raises SandboxUnavailable if there is none).
+    """
+    isolation = isolation or sandbox.find_isolation()
+    notebook, assignment = read_submission(path)
+    notebook.cells = graded_cells(notebook.cells, assignment.exercises)
     result = Result(notebook=str(path), assignment=assignment.name)
+    result.isolation = isolation.description
+    outcomes = {}
+    with tempfile.TemporaryDirectory(prefix="grading-") as private:
+        scratch = Path(private) / "scratch"
+        cwd = scratch / assignment.folder
+        assignment.copy_support_files(cwd)
+        (scratch / ".kernel").mkdir()
+        (scratch / ".grader").mkdir()
+        sandbox.prepare_scratch(scratch)
+        km = _kernel_manager(isolation, scratch, cwd, budget + CALL_TIMEOUT * 30)
+        client = _CappedClient(
+            notebook,
+            km=km,
+            timeout=timeout,
+            allow_errors=True,
+            record_timing=False,
+            resources={"metadata": {"path": str(cwd)}},
+        )
+        deadline = time.monotonic() + budget
+        try:
+            with client.setup_kernel(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL):
+                result.cut_off = _run_cells(client, notebook.cells, timeout, deadline)
+                remote = Remote(km, scratch / ".grader", min(timeout, CALL_TIMEOUT), MAX_MESSAGE)
+                try:
+                    remote.start()
+                    for name in assignment.exercises:
+                        outcomes[name] = check(assignment, name, remote.function(name))
+                except CallFailed as error:
+                    outcomes = dict.fromkeys(assignment.exercises, (False, str(error)))
+                finally:
+                    remote.close()
+        except (DeadKernelError, RuntimeError) as error:  # the kernel did not start or died
+            result.cut_off.append(f"the kernel stopped: {error}"[:300])
+        finally:
+            run_sync(km.shutdown_kernel)(now=True)
+            km.context.term()
     for name, max_points in assignment.exercises.items():
-        passed, message = outcomes[name]
+        passed, message = outcomes.get(
+            name, (False, "not graded: the kernel stopped before this check ran")
+        )
         points = max_points if passed else 0
         result.exercises.append(Exercise(name, points, max_points, passed, message))
         result.score += points
@@ -149,12 +224,13 @@ def submissions(paths):
     return found
 
 
-def grade_all(paths, timeout=60, jobs=2):
+def grade_all(paths, timeout=60, jobs=2, budget=300, isolation=None):
     """Grade every notebook; return a list of Result or GradingError, in the order given."""
+    isolation = isolation or sandbox.find_isolation()
 
     def attempt(path):
         try:
-            return grade(path, timeout)
+            return grade(path, timeout, budget, isolation)
         except GradingError as error:
             return error
 
@@ -174,6 +250,7 @@ def table(result):
         passed = "yes" if e.passed else "no"
         lines.append(f"  {e.name:<{width}}  {points:>6}  {passed:>6}  {e.message}")
     lines.append(f"  {'total':<{width}}  {f'{result.score}/{result.max_score}':>6}")
+    lines += [f"  {note}" for note in result.cut_off]
     return "\n".join(lines)
 
 

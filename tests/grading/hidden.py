@@ -1,15 +1,19 @@
-"""The hidden checks, run inside the kernel that executed a submission.
+"""The hidden checks: the notebook's own checks, run by the grader on other cases.
 
-The grader copies this file beside the submission and appends one cell per exercise:
-``grade_exercise("name", globals())``. Each runs the same checks as the notebook's public check
-(the ``verify_*`` functions of the part's ``testCases.py``) with other shapes, seeds and
-hyperparameters, so that a function that only reproduces the outputs shown in the notebook does
-not pass. It prints one line, ``GRADE {json}``, which the grader reads.
+Each runs the same ``verify_*`` function of the part's ``testCases.py`` as the notebook's public
+check, with other shapes, seeds and hyperparameters, so that a function that only reproduces the
+outputs shown in the notebook does not pass. They run in the grader's own process, on the
+instructor's copy of ``testCases.py``: the learner's function is a ``RemoteFunction`` whose every
+call is carried out in the submission's kernel (``tests/grading/remote.py``), so that only the
+values it returns reach the comparison.
 """
 
-import json
+import importlib.util
+import sys
+import threading
+from functools import cache
 
-import testCases
+from tests.grading.remote import CallFailed, Missing
 
 HIDDEN_CASES = {
     # Part 1: layer sizes
@@ -53,24 +57,39 @@ HIDDEN_CASES = {
 }
 
 
-def check(name, target):
+_import_lock = threading.Lock()
+
+
+@cache
+def checks_of(assignment):
+    """The instructor's ``testCases`` module of ``assignment``, imported under its own name."""
+    folder = str(assignment.path.parent)
+    with _import_lock:
+        sys.path.insert(0, folder)
+        try:
+            spec = importlib.util.spec_from_file_location(
+                f"_checks_{assignment.name}", assignment.path.parent / "testCases.py"
+            )
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+        finally:
+            sys.path.remove(folder)
+    return module
+
+
+def check(assignment, name, target):
     """Run the hidden check of exercise ``name`` on ``target``; return (passed, message)."""
     try:
-        getattr(testCases, f"verify_{name}")(target, HIDDEN_CASES[name])
+        getattr(checks_of(assignment), f"verify_{name}")(target, HIDDEN_CASES[name])
+    except Missing as error:
+        return False, f"missing: {error}"
     except NotImplementedError:
         return False, "not done: the function still raises NotImplementedError"
+    except CallFailed as error:
+        return False, str(error)
     except AssertionError as error:
         return False, f"wrong: {error}".strip()
-    except Exception as error:  # the learner's code may raise anything; report it, grade the rest
-        return False, f"raised {type(error).__name__}: {error}"
+    except Exception as error:  # a value of the wrong kind made the check itself fail
+        kind = type(error).__name__
+        return False, f"wrong: the check could not use what it returned ({kind}: {error})"
     return True, "correct"
-
-
-def grade_exercise(name, namespace):
-    """Grade exercise ``name`` as defined in ``namespace`` (the notebook's globals)."""
-    target = namespace.get(name)
-    if not callable(target):
-        passed, message = False, f"missing: the notebook defines no function {name}"
-    else:
-        passed, message = check(name, target)
-    print("GRADE " + json.dumps({"name": name, "passed": passed, "message": message}))

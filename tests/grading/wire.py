@@ -1,0 +1,118 @@
+"""Values that cross between the grader and a submission's kernel: JSON plus an ``.npz``.
+
+Nothing is pickled: a value is None, a bool, an int, a float, a str, a list, a tuple, a dict with
+str keys, a numeric NumPy array or scalar, or a ``np.random.RandomState`` (sent as its state).
+Anything else is sent as ``Unsupported(type name)``. An object met twice is sent once, so that
+``v is s`` still holds on the other side. Reading checks sizes before it loads anything, and
+refuses every value outside this list.
+
+The grader imports this module; the kernel runs its source as a cell (``harness.py`` appended),
+so it needs nothing but NumPy.
+"""
+
+import json
+import zipfile
+
+import numpy as np
+
+MAX_BYTES = 64 << 20  # a reply larger than this, in either file, is refused
+
+
+class Unsupported:
+    """A value of a type that cannot be sent; compares equal to nothing."""
+
+    def __init__(self, type_name):
+        self.type_name = str(type_name)[:100]
+
+    def __repr__(self):
+        return f"<{self.type_name} object>"
+
+
+def dump(value, stem):
+    """Write ``value`` to ``stem.json`` and ``stem.npz``."""
+    arrays, seen = {}, {}
+
+    def encode(v):
+        if v is None or type(v) in (bool, int, float, str):
+            return v
+        if id(v) in seen:
+            return {"same": seen[id(v)]}
+        seen[id(v)] = len(seen)
+        _keep.append(v)  # ids stay unique while encoding
+        if isinstance(v, np.ndarray | np.generic) and np.asarray(v).dtype.kind in "biufc":
+            key = f"a{len(arrays)}"
+            arrays[key] = np.array(v)
+            return {"array" if isinstance(v, np.ndarray) else "scalar": key}
+        if isinstance(v, np.random.RandomState):
+            name, keys, pos, has_gauss, gauss = v.get_state()
+            key = f"a{len(arrays)}"
+            arrays[key] = keys
+            return {"rng": [key, int(pos), int(has_gauss), float(gauss)]}
+        if type(v) is list:
+            return {"list": [encode(x) for x in v]}
+        if type(v) is tuple:
+            return {"tuple": [encode(x) for x in v]}
+        if type(v) is dict and all(type(k) is str for k in v):
+            return {"dict": {k: encode(x) for k, x in v.items()}}
+        return {"unsupported": type(v).__name__}
+
+    _keep = []
+    tree = encode(value)
+    with open(f"{stem}.json", "w", encoding="utf-8") as handle:
+        json.dump(tree, handle)
+    np.savez(f"{stem}.npz", **arrays)
+
+
+def load(stem):
+    """Read the value written by ``dump``; raise ValueError if the files are not such a value."""
+    try:
+        with zipfile.ZipFile(f"{stem}.npz") as archive:
+            if sum(info.file_size for info in archive.infolist()) > MAX_BYTES:
+                raise ValueError("the arrays are too large")
+        with open(f"{stem}.json", encoding="utf-8") as handle:
+            text = handle.read(MAX_BYTES + 1)
+        if len(text) > MAX_BYTES:
+            raise ValueError("the reply is too large")
+        with np.load(f"{stem}.npz", allow_pickle=False) as npz:
+            arrays = {key: npz[key] for key in npz.files}
+        return _decode(json.loads(text), arrays)
+    except (OSError, zipfile.BadZipFile, RecursionError, KeyError, TypeError) as error:
+        raise ValueError(f"unreadable value: {type(error).__name__}: {error}"[:300]) from None
+
+
+def _decode(tree, arrays):
+    made = []
+
+    def decode(t):
+        if t is None or type(t) in (bool, int, float, str):
+            return t
+        if type(t) is not dict or len(t) != 1:
+            raise ValueError("malformed value")
+        ((tag, body),) = t.items()
+        if tag == "same":
+            return made[body]
+        slot = len(made)
+        made.append(None)
+        if tag == "array":
+            value = arrays[body]
+        elif tag == "scalar":
+            value = arrays[body][()]
+        elif tag == "rng":
+            key, pos, has_gauss, gauss = body
+            value = np.random.RandomState()
+            value.set_state(("MT19937", arrays[key], pos, has_gauss, gauss))
+        elif tag in ("list", "tuple") and type(body) is list:
+            items = [decode(x) for x in body]
+            value = items if tag == "list" else tuple(items)
+        elif tag == "dict" and type(body) is dict:
+            value = {k: decode(x) for k, x in body.items()}
+        elif tag == "unsupported":
+            value = Unsupported(body)
+        else:
+            raise ValueError(f"malformed value: tag {tag!r}"[:100])
+        if isinstance(value, np.ndarray) and value.dtype.kind not in "biufc":
+            raise ValueError("malformed value: not a numeric array")
+        made[slot] = value
+        return value
+
+    return decode(tree)
