@@ -8,6 +8,7 @@ Nothing the kernel prints or writes decides a grade.
 """
 
 import csv
+import logging
 import re
 import subprocess
 import tempfile
@@ -28,6 +29,8 @@ from tests.grading.assignments import recognise
 from tests.grading.hidden import check
 from tests.grading.remote import CallFailed, Remote
 
+QUIET = logging.getLogger("tests.grading.quiet")
+QUIET.setLevel(logging.CRITICAL)
 MAX_MESSAGE = 32 << 20  # bytes; a larger message from the kernel drops its connection
 MAX_OUTPUT = 100_000  # characters of output kept per cell (the rest is dropped)
 CALL_TIMEOUT = 10  # seconds for each call of a hidden check (they take milliseconds)
@@ -128,7 +131,7 @@ def _run_cells(client, cells, timeout, deadline):
         if left <= 1:
             notes.append(f"cell {index}: not run, the notebook's time budget was spent")
             continue
-        client.timeout = min(timeout, left)
+        client.timeout = max(1, int(min(timeout, left)))
         try:
             client.execute_cell(cell, index)
         except CellTimeoutError:
@@ -181,6 +184,7 @@ def grade(path, timeout=60, budget=300, isolation=None):
             allow_errors=True,
             record_timing=False,
             resources={"metadata": {"path": str(cwd)}},
+            log=QUIET,  # the report says which cells were cut off
         )
         deadline = time.monotonic() + budget
         try:

@@ -1,0 +1,143 @@
+"""The grader against hostile submissions (``tests/hostile_submissions.py``), and its sandbox.
+
+These tests need the sandbox: where none can start, they fail with the grader's message saying
+why, rather than pass without having run.
+"""
+
+import csv
+import hashlib
+import re
+import socket
+import time
+from pathlib import Path
+from string import Template
+
+import nbformat
+import pytest
+
+from tests.grading import sandbox
+from tests.grading.__main__ import main
+from tests.grading.assignments import ASSIGNMENTS, ROOT
+from tests.grading.grade import grade
+from tests.grading.release import release
+from tests.hostile_submissions import ATTACKS
+
+GC = ASSIGNMENTS["gradient_checking"]
+WATCHED = [*(ROOT / "tests" / "grading").glob("*.py"), *(ROOT / GC.folder).iterdir()]
+
+
+def slug(name):
+    return re.sub(r"\W+", "-", name).strip("-")
+
+
+def digests():
+    return {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in WATCHED if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory):
+    """One class: an honest learner (the solutions) and one learner per attack, graded at once."""
+    sandbox.find_isolation()  # fails here, with its reason, where no sandbox can start
+    release([GC], tmp_path_factory.mktemp("release"))
+    folder = tmp_path_factory.mktemp("submissions")
+    blank = nbformat.read(tmp_path_factory.getbasetemp() / "release0" / GC.folder / GC.notebook, 4)
+    last_check = max(
+        i
+        for i, cell in enumerate(blank.cells)
+        if cell.metadata.get("nbgrader", {}).get("grade_id", "").startswith("check_")
+    )
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.setblocking(False)
+    honest = folder / "honest" / GC.notebook
+    honest.parent.mkdir()
+    honest.write_bytes(GC.path.read_bytes())
+    for name, code in ATTACKS.items():
+        notebook = nbformat.read(
+            tmp_path_factory.getbasetemp() / "release0" / GC.folder / GC.notebook, 4
+        )
+        source = Template(code).substitute(
+            root=ROOT, outside=folder, port=listener.getsockname()[1]
+        )
+        notebook.cells.insert(last_check, nbformat.v4.new_code_cell(source.strip()))
+        path = folder / slug(name) / GC.notebook
+        path.parent.mkdir()
+        nbformat.write(notebook, path)
+    before, honest_bytes = digests(), honest.read_bytes()
+    started = time.monotonic()
+    status = main(["grade", str(folder), "--timeout", "5", "--budget", "10", "--jobs", "2"])
+    elapsed = time.monotonic() - started
+    try:
+        listener.accept()
+        connected = True
+    except BlockingIOError:
+        connected = False
+    with open(folder / "gradebook.csv", newline="") as handle:
+        gradebook = {row["learner"]: row for row in csv.DictReader(handle)}
+    return {
+        "status": status,
+        "elapsed": elapsed,
+        "gradebook": gradebook,
+        "folder": folder,
+        "changed": [str(p) for p, d in digests().items() if before.get(p) != d],
+        "honest intact": honest.read_bytes() == honest_bytes,
+        "connected": connected,
+    }
+
+
+@pytest.mark.parametrize("name", ATTACKS)
+def test_a_blank_copy_with_an_attack_scores_zero(batch, name):
+    assert batch["gradebook"][slug(name)]["total"] == "0"
+
+
+def test_the_honest_learner_in_the_same_batch_keeps_full_marks(batch):
+    assert batch["status"] == 0
+    assert batch["gradebook"]["honest"]["total"] == "8"
+    assert batch["honest intact"]
+
+
+def test_no_file_outside_the_scratch_copies_changes(batch):
+    assert batch["changed"] == []
+    assert not (ROOT / "pwned").exists() and not Path("/tmp/pwned").exists()
+    written = {p.name for p in batch["folder"].rglob("*")} - {
+        "gradebook.csv",
+        GC.notebook,
+        *map(slug, ATTACKS),
+        "honest",
+    }
+    assert written == set()
+
+
+def test_no_submission_reaches_the_network(batch):
+    assert not batch["connected"]
+
+
+def test_the_batch_grades_in_bounded_time(batch):
+    """Every submission within its budget (10 s), plus the cut-off checks, on 2 workers."""
+    per_submission = 10 + 5 + 5 + 10  # budget, interrupt, the checks' start, kernel start-up
+    assert batch["elapsed"] < per_submission * (len(ATTACKS) + 1) / 2
+
+
+def test_without_a_sandbox_grading_refuses_unless_told(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(sandbox, "_bwrap_binary", lambda: None)
+    sandbox.find_isolation.cache_clear()
+    try:
+        assert main(["grade", str(GC.path)]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "bwrap not found" in err and "--no-sandbox" in err
+        assert main(["grade", "--no-sandbox", "--json", str(GC.path)]) == 0
+        captured = capsys.readouterr()
+        assert '"score": 8' in captured.out and "isolation: NONE" in captured.err
+    finally:
+        sandbox.find_isolation.cache_clear()
+
+
+def test_a_notebook_over_its_budget_stops_and_says_which_cells_did_not_run(tmp_path):
+    notebook = nbformat.read(GC.path, as_version=4)
+    notebook.cells.insert(3, nbformat.v4.new_code_cell("while True:\n    pass"))
+    nbformat.write(notebook, tmp_path / "slow.ipynb")
+    started = time.monotonic()
+    result = grade(tmp_path / "slow.ipynb", timeout=4, budget=6)
+    assert time.monotonic() - started < 6 + 10 + 10
+    assert result.cut_off[0] == "cell 3: cut off after 4 s"
+    assert any("not run, the notebook's time budget was spent" in n for n in result.cut_off)
+    assert result.score == 0
