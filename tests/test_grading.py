@@ -82,6 +82,9 @@ def test_the_learner_folder_has_what_the_notebook_loads(released, name):
         assert (folder / file).read_bytes() == (assignment.path.parent / file).read_bytes()
     if assignment.data:
         assert (folder / "datasets" / "data.mat").is_file()
+    text = "\n".join(c.source for c in nbformat.read(assignment.path, as_version=4).cells)
+    for mentioned in set(re.findall(r"datasets/[\w.]+\.\w+", text)):
+        assert (folder / mentioned).is_file(), f"the notebook names {mentioned}"
 
 
 def test_release_refuses_to_overwrite_an_existing_copy(released, capsys):

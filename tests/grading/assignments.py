@@ -60,7 +60,7 @@ ASSIGNMENTS = {
             "part_2_regularization",
             "Regularization.ipynb",
             ("reg_utils.py", "testCases.py"),
-            ("datasets/data.mat",),
+            ("datasets/data.mat", "datasets/make_football_data.py"),
         ),
         Assignment(
             "gradient_checking",
