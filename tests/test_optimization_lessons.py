@@ -84,6 +84,10 @@ def test_inverse_time_decay_collapses_the_rate_and_the_schedule_matches_adam(run
     assert runs["adam, schedule"][0] == pytest.approx(0.94, abs=1e-4)
     assert runs["adam, schedule"][0] <= runs["adam"][0], "Adam gains nothing from the schedule"
     assert 0.1 / 0.0007 == pytest.approx(140, rel=0.03)
+    rates = [nb["schedule_lr_decay"](0.1, epoch, 1) for epoch in (0, 999, 1000, 2000, 3000, 4000)]
+    assert rates[0] == rates[1] == 0.1 and rates[-1] == pytest.approx(0.1 / 5)
+    factors = [later / earlier for earlier, later in zip(rates[1:], rates[2:], strict=False)]
+    assert factors == pytest.approx([1 / 2, 2 / 3, 3 / 4, 4 / 5]), "halved only at the first step"
     assert nb["schedule_lr_decay"](0.1, 4999, 1) == pytest.approx(0.1 / 5)
 
 

@@ -108,12 +108,13 @@ def sandbox_argv(bwrap, scratch, cwd, cpu_seconds):
         argv += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
     else:
         argv += ["--unshare-user"]
+    # /tmp first: the Python environment may live below it (a clone in a temporary folder).
+    argv += ["--dev", "/dev", "--proc", "/proc", "--size", str(256 << 20), "--tmpfs", "/tmp"]
     for path in _readable_roots():
         argv += _parents(path) + ["--ro-bind", path, path]
     for name in ("bin", "lib", "lib64", "sbin"):
         if Path("/" + name).is_symlink():
             argv += ["--symlink", os.readlink("/" + name), "/" + name]
-    argv += ["--dev", "/dev", "--proc", "/proc", "--size", str(256 << 20), "--tmpfs", "/tmp"]
     argv += _parents(str(scratch)) + ["--bind", str(scratch), str(scratch)]
     argv += ["--chdir", str(cwd), "--clearenv"]
     for name, value in environment.items():
