@@ -133,11 +133,12 @@ def test_without_a_sandbox_grading_refuses_unless_told(tmp_path, monkeypatch, ca
 
 def test_a_notebook_over_its_budget_stops_and_says_which_cells_did_not_run(tmp_path):
     notebook = nbformat.read(GC.path, as_version=4)
-    notebook.cells.insert(3, nbformat.v4.new_code_cell("while True:\n    pass"))
+    for index in (5, 3):
+        notebook.cells.insert(index, nbformat.v4.new_code_cell("while True:\n    pass"))
     nbformat.write(notebook, tmp_path / "slow.ipynb")
     started = time.monotonic()
-    result = grade(tmp_path / "slow.ipynb", timeout=4, budget=6)
-    assert time.monotonic() - started < 6 + 10 + 10
-    assert result.cut_off[0] == "cell 3: cut off after 4 s"
-    assert any("not run, the notebook's time budget was spent" in n for n in result.cut_off)
+    result = grade(tmp_path / "slow.ipynb", timeout=4, budget=8)
+    assert time.monotonic() - started < 8 + 10 + 10
+    assert result.cut_off[0].startswith("cell 3: cut off after")
+    assert "not run, the notebook's time budget was spent" in result.cut_off[-1]
     assert result.score == 0
