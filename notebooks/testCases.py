@@ -41,8 +41,17 @@ BATCHES = ((148, 64, 0), (300, 64, 11), (128, 64, 3), (10, 3, 5), (7, 10, 1))
 DECAYS = ((0.5, 2, 1.0), (0.01, 10, 0.3), (0.1, 4500, 1.0), (0.2, 0, 2.0))
 
 
+class CheckFailed(AssertionError):
+    """A check's verdict. IPython shows it as one line, without a traceback through this file."""
+
+    def _render_traceback_(self):
+        return [f"CheckFailed: {self}"]
+
+
 def exercise_check(check):
-    """Turn ``NotImplementedError`` from the learner's function into a 'not done yet' message."""
+    """Turn ``NotImplementedError`` from the learner's function into a 'not done yet' message,
+    and a failed check into a short ``CheckFailed`` (errors in the learner's own code keep their
+    traceback, which shows where they happened)."""
 
     @functools.wraps(check)
     def run(target):
@@ -53,6 +62,8 @@ def exercise_check(check):
                 f"{target.__name__} is not done yet: write its code where it says YOUR CODE HERE."
             )
             return
+        except AssertionError as error:
+            raise CheckFailed(str(error).strip()) from None
         print("All tests passed.")
 
     return run

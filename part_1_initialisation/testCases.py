@@ -24,8 +24,17 @@ __all__ = [
 LAYER_SIZES = ([2, 4, 1], [3, 2, 1], [2, 10, 5, 1], [5, 3, 4, 2, 1])
 
 
+class CheckFailed(AssertionError):
+    """A check's verdict. IPython shows it as one line, without a traceback through this file."""
+
+    def _render_traceback_(self):
+        return [f"CheckFailed: {self}"]
+
+
 def exercise_check(check):
-    """Turn ``NotImplementedError`` from the learner's function into a 'not done yet' message."""
+    """Turn ``NotImplementedError`` from the learner's function into a 'not done yet' message,
+    and a failed check into a short ``CheckFailed`` (errors in the learner's own code keep their
+    traceback, which shows where they happened)."""
 
     @functools.wraps(check)
     def run(target):
@@ -36,6 +45,8 @@ def exercise_check(check):
                 f"{target.__name__} is not done yet: write its code where it says YOUR CODE HERE."
             )
             return
+        except AssertionError as error:
+            raise CheckFailed(str(error).strip()) from None
         print("All tests passed.")
 
     return run

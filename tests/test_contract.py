@@ -6,14 +6,24 @@ run against every module in ``MODULES``, keeps the copies from drifting apart.
 
 import importlib
 import inspect
+from pathlib import Path
 
 import matplotlib.pyplot as plt
+import nbformat
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from nbclient import NotebookClient
 
-from tests.helpers import cross_entropy_from_logits, gradient_error, random_network
+from tests.helpers import (
+    PART_DIRS,
+    cross_entropy_from_logits,
+    gradient_error,
+    load_module,
+    named,
+    random_network,
+)
 
 # Per module: its cost function and its data loader (the course named them differently per part).
 MODULES = {
@@ -230,3 +240,47 @@ def test_the_cost_functions_are_the_same_code_under_their_course_names():
         return inspect.getsource(function).split("\n", 1)[1]  # without the def line
 
     assert len({body(module) for module in THREE_LAYER_MODULES}) == 1
+
+
+@pytest.mark.parametrize("folder", sorted({str(p) for p in PART_DIRS.values()}))
+def test_every_exercise_check_reports_done_not_done_and_a_short_failure(folder, capsys):
+    checks = load_module(Path(folder) / "testCases.py", f"contract_{Path(folder).name}")
+
+    def verify(target):
+        if target() != 1:
+            raise AssertionError("expected 1")
+
+    run = checks.exercise_check(verify)
+    run(named(lambda: 1, "f"))
+    run(named(lambda: (_ for _ in ()).throw(NotImplementedError), "g"))
+    assert capsys.readouterr().out == (
+        "All tests passed.\ng is not done yet: write its code where it says YOUR CODE HERE.\n"
+    )
+    with pytest.raises(checks.CheckFailed) as failed:
+        run(named(lambda: 2, "h"))
+    assert failed.value._render_traceback_() == ["CheckFailed: expected 1"]
+    with pytest.raises(ZeroDivisionError):  # the learner's own error keeps its traceback
+        run(named(lambda: 1 / 0, "k"))
+
+
+def test_a_failed_check_shows_as_one_line_in_the_kernel(tmp_path):
+    """What a learner sees: the message, not 50 lines of traceback through testCases.py."""
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [
+        nbformat.v4.new_code_cell(
+            "from testCases import forward_propagation_test\n"
+            "def forward_propagation(x, theta):\n    return x\n"
+            "forward_propagation_test(forward_propagation)"
+        )
+    ]
+    NotebookClient(
+        notebook,
+        allow_errors=True,
+        resources={"metadata": {"path": str(PART_DIRS["gc_utils"])}},
+    ).execute()
+    (error,) = notebook.cells[0].outputs
+    assert error.ename == "CheckFailed"
+    assert error.traceback == [
+        "CheckFailed: forward_propagation(2.0, 4.0) = 2.0, expected 8.0; did you return x or "
+        "theta instead of their product?"
+    ]
