@@ -147,6 +147,39 @@ def _wrong_backward(x, theta):
     return x + 1  # a planted mistake: the derivative is x
 
 
+def _cubic_forward(x, theta):
+    return x * theta**3
+
+
+def _cubic_backward(x, theta):
+    return 3 * x * theta**2
+
+
+def _flipped_backward(x, theta):
+    return -3 * x * theta**2  # a planted mistake: the sign
+
+
+def _denominator_hint(got, grad, approx):
+    """What a wrong denominator gave ``got`` instead of |g - a| / (|g| + |a|), or None."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if not np.isfinite(got) or np.isclose(got, abs(grad - approx) / abs(grad + approx)):
+            if np.sign(grad) != np.sign(approx):
+                return "the denominator is |grad| + |gradapprox|, not |grad + gradapprox|"
+        if np.isclose(got, abs(grad - approx) / abs(grad)):
+            return "divide by |grad| + |gradapprox|, not by |grad| alone"
+        if np.isclose(got, abs(grad - approx)):
+            return "divide by the sum of the two norms"
+    return None
+
+
+def _differences(forward, backward, x, theta, epsilon):
+    """(two-sided, one-sided) relative differences of ``backward`` from ``forward``'s slope."""
+    grad = backward(x, theta)
+    two = (forward(x, theta + epsilon) - forward(x, theta - epsilon)) / (2 * epsilon)
+    one = (forward(x, theta + epsilon) - forward(x, theta)) / epsilon
+    return tuple(abs(grad - a) / (abs(grad) + abs(a)) for a in (two, one))
+
+
 def _reference_forward_n(X, Y, parameters):
     """The notebook's ``forward_propagation_n``: (cost, None), written with NumPy alone."""
     A = X
@@ -208,9 +241,38 @@ def verify_gradient_check(target, cases=CASES_1D):
         assert np.isclose(difference, expected, rtol=1e-5), (
             f"with a backward_propagation that returns x + 1, gradient_check({x}, {theta}) should "
             f"return |grad - gradapprox| / (|grad| + |gradapprox|) = {expected:.6g}, "
-            f"got {difference:.6g}. Call backward_propagation for grad, and divide by the sum of "
-            "the two norms"
+            f"got {difference:.6g}: "
+            + (_denominator_hint(difference, x + 1, x) or "call backward_propagation for grad")
         )
+
+    # J = x theta^3 is not linear in theta, so the one-sided difference is visibly off at
+    # epsilon = 1e-3; and a derivative of the wrong sign tells the denominators apart.
+    for backward, what in ((_cubic_backward, "right"), (_flipped_backward, "sign-flipped")):
+        checked = _with_globals(
+            target, forward_propagation=_cubic_forward, backward_propagation=backward
+        )
+        for x, theta in cases:
+            if x == 0 or theta == 0:
+                continue
+            got = checked(x, theta, epsilon=1e-3, print_msg=False)
+            two_sided, one_sided = _differences(_cubic_forward, backward, x, theta, 1e-3)
+            if np.isclose(got, two_sided, rtol=1e-4):
+                continue
+            grad = backward(x, theta)
+            approx = (_cubic_forward(x, theta + 1e-3) - _cubic_forward(x, theta - 1e-3)) / 2e-3
+            if np.isclose(got, one_sided, rtol=1e-2):
+                hint = (
+                    "that is the one-sided difference (J(theta + eps) - J(theta)) / eps: use "
+                    "(J(theta + eps) - J(theta - eps)) / (2 eps)"
+                )
+            else:
+                hint = _denominator_hint(got, grad, approx) or (
+                    "compute (J(theta + eps) - J(theta - eps)) / (2 eps) and compare"
+                )
+            raise AssertionError(
+                f"with J = x theta^3 and the {what} derivative, gradient_check({x}, {theta}, "
+                f"epsilon=1e-3) should return {two_sided:.6g}, got {got:.6g}: {hint}"
+            )
 
 
 def _case(seed, dims, m):

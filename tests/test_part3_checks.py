@@ -90,6 +90,35 @@ MISTAKES = [
         "    return abs(backward_propagation(x, theta) - (J_plus - J_minus) / (2 * epsilon))\n",
         "divide by the sum of the two norms",
     ),
+    (
+        "gradient_check",
+        "def gradient_check(x, theta, epsilon=1e-7, print_msg=False):\n"
+        "    grad = backward_propagation(x, theta)\n"
+        "    J_plus, J = forward_propagation(x, theta + epsilon), forward_propagation(x, theta)\n"
+        "    gradapprox = (J_plus - J) / epsilon\n"
+        "    return abs(grad - gradapprox) / (abs(grad) + abs(gradapprox))\n",
+        "that is the one-sided difference",
+    ),
+    (
+        "gradient_check",
+        "def gradient_check(x, theta, epsilon=1e-7, print_msg=False):\n"
+        "    grad = backward_propagation(x, theta)\n"
+        "    J_plus = forward_propagation(x, theta + epsilon)\n"
+        "    J_minus = forward_propagation(x, theta - epsilon)\n"
+        "    gradapprox = (J_plus - J_minus) / (2 * epsilon)\n"
+        "    return np.linalg.norm(grad - gradapprox) / np.linalg.norm(grad + gradapprox)\n",
+        "not \\|grad \\+ gradapprox\\|",
+    ),
+    (
+        "gradient_check",
+        "def gradient_check(x, theta, epsilon=1e-7, print_msg=False):\n"
+        "    grad = backward_propagation(x, theta)\n"
+        "    J_plus = forward_propagation(x, theta + epsilon)\n"
+        "    J_minus = forward_propagation(x, theta - epsilon)\n"
+        "    gradapprox = (J_plus - J_minus) / (2 * epsilon)\n"
+        "    return abs(grad - gradapprox) / abs(grad)\n",
+        "not by \\|grad\\| alone",
+    ),
 ]
 
 
