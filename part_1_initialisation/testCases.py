@@ -22,6 +22,9 @@ __all__ = [
 ]
 
 LAYER_SIZES = ([2, 4, 1], [3, 2, 1], [2, 10, 5, 1], [5, 3, 4, 2, 1])
+# He's check leads with a network where every likely wrong scale differs: in [2, 4, 1],
+# sqrt(2 / n[1]) equals sqrt(1 / n[0]), and a wrong scale there would get two diagnoses.
+HE_LAYER_SIZES = ([3, 5, 1], *LAYER_SIZES)
 
 
 class CheckFailed(AssertionError):
@@ -162,7 +165,7 @@ def verify_initialize_parameters_random(target, cases=LAYER_SIZES):
     )
 
 
-def verify_initialize_parameters_he(target, cases=LAYER_SIZES):
+def verify_initialize_parameters_he(target, cases=HE_LAYER_SIZES):
     """Raise AssertionError unless W[l] = randn(n[l], n[l-1]) * sqrt(2 / n[l-1]) (seed 3)."""
     _check_seeded_draws(
         "initialize_parameters_he",

@@ -295,16 +295,23 @@ def _check_mask(name, D, Z, keep_prob):
     )
 
 
+_FLIPPED = (
+    "keep a unit when its uniform draw is below keep_prob (rng.random(A1.shape) < keep_prob), "
+    "so that a fraction keep_prob of the units stays"
+)
+
+
 def verify_forward_propagation_with_dropout(target, cases=DROPOUT_FORWARD_CASES):
     """Check inverted dropout on the hidden layers: masks, scaling, fresh draws, keep_prob 1."""
     X, parameters = _course_network()
     A3, cache = target(X, parameters, keep_prob=1.0, rng=np.random.RandomState(0))
-    np.testing.assert_allclose(
-        A3,
-        forward_propagation(X, parameters)[0],
-        rtol=1e-12,
-        err_msg="with keep_prob = 1 dropout must keep every unit: A3 should equal the "
-        "forward pass without dropout",
+    kept = np.asarray(cache[1]) if isinstance(cache, tuple) and len(cache) == 14 else None
+    assert kept is None or kept.size == 0 or np.any(kept), (
+        f"with keep_prob = 1 the mask D1 keeps no unit: {_FLIPPED}"
+    )
+    assert np.allclose(A3, forward_propagation(X, parameters)[0], rtol=1e-12, atol=0), (
+        "with keep_prob = 1 dropout must keep every unit: A3 should equal the forward pass "
+        "without dropout"
     )
     for seed, dims, m, keep_prob in cases:
         X, _, parameters = _network(np.random.RandomState(seed), dims, m)
@@ -317,6 +324,10 @@ def verify_forward_propagation_with_dropout(target, cases=DROPOUT_FORWARD_CASES)
         Z1, D1, A1, _, _, Z2, D2, A2, _, _, Z3, A3c, _, _ = cache
         _check_mask("D1", D1, Z1, keep_prob)
         _check_mask("D2", D2, Z2, keep_prob)
+        expected = _dropout_forward(X, parameters, keep_prob, np.random.RandomState(seed))[1]
+        assert not np.array_equal(np.asarray(D1, bool), ~expected), (
+            f"D1 is the opposite of the expected mask: {_FLIPPED}"
+        )
         np.testing.assert_allclose(
             Z1,
             parameters["W1"] @ X + parameters["b1"],

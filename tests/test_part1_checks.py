@@ -96,8 +96,9 @@ MISTAKES = [
 @pytest.mark.parametrize("name, initializer, diagnosis", MISTAKES)
 def test_a_classic_mistake_fails_with_a_diagnosis(checks, name, initializer, diagnosis):
     initializer.__name__ = f"initialize_parameters_{name}"
-    with pytest.raises(AssertionError, match=diagnosis):
+    with pytest.raises(AssertionError, match=diagnosis) as failed:
         getattr(checks, f"initialize_parameters_{name}_test")(initializer)
+    assert str(failed.value).count(", which is") <= 1, "one diagnosis, not several at once"
 
 
 def test_an_exercise_not_done_yet_gets_a_reminder_not_a_traceback(checks, capsys):

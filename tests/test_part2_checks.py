@@ -70,6 +70,20 @@ def dropout_forward(scale=True, reseed=False, mask_output=False):
     return named(forward, "forward_propagation_with_dropout")
 
 
+def dropout_forward_flipped(X, parameters, keep_prob=0.5, rng=None):
+    """Keeps a unit when its draw is above keep_prob: the mask of the complement."""
+    W1, b1, W2, b2, W3, b3 = (parameters[k] for k in ("W1", "b1", "W2", "b2", "W3", "b3"))
+    Z1 = W1 @ X + b1
+    D1 = rng.random(Z1.shape) > keep_prob
+    A1 = reg_utils.relu(Z1) * D1 / keep_prob
+    Z2 = W2 @ A1 + b2
+    D2 = rng.random(Z2.shape) > keep_prob
+    A2 = reg_utils.relu(Z2) * D2 / keep_prob
+    Z3 = W3 @ A2 + b3
+    A3 = reg_utils.sigmoid(Z3)
+    return A3, (Z1, D1, A1, W1, b1, Z2, D2, A2, W2, b2, Z3, A3, W3, b3)
+
+
 def dropout_backward_unscaled(X, Y, cache, keep_prob):
     return nb["backward_propagation_with_dropout"](X, Y, cache, 1.0)
 
@@ -95,6 +109,11 @@ MISTAKES = [
         "cancels the 1/2",
     ),
     ("forward_propagation_with_dropout", dropout_forward(scale=False), "not scaled"),
+    (
+        "forward_propagation_with_dropout",
+        named(dropout_forward_flipped, "forward_propagation_with_dropout"),
+        "keeps no unit: keep a unit when its uniform draw is below keep_prob",
+    ),
     ("forward_propagation_with_dropout", dropout_forward(reseed=True), "re-seed|expected draws"),
     (
         "forward_propagation_with_dropout",
