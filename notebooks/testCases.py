@@ -91,11 +91,11 @@ def _compare(what, got, expected, hints=None):
     for key, want in expected.items():
         value = np.asarray(got[key])
         assert value.shape == want.shape, (
-            f"{what}[{key!r}] has shape {value.shape}, expected {want.shape}"
+            f"{key} of {what} has shape {value.shape}, expected {want.shape}"
         )
         if np.allclose(value, want, rtol=1e-7, atol=1e-12):
             continue
-        message = f"{what}[{key!r}] is off by up to {np.max(np.abs(value - want)):.3g}"
+        message = f"{key} of {what} is off by up to {np.max(np.abs(value - want)):.3g}"
         for mistake, wrong in (hints or {}).items():
             if key in wrong and np.allclose(value, wrong[key], rtol=1e-7, atol=1e-12):
                 message += f": it equals {mistake}"
@@ -242,7 +242,13 @@ def verify_update_parameters_with_rmsprop(
                 "W - learning_rate * dW / (s + epsilon): divide by the square root of s": {
                     k: mine_p[k] - learning_rate * grads["d" + k] / (new_s["d" + k] + epsilon)
                     for k in mine_p
-                }
+                },
+                "W - learning_rate * dW / sqrt(s + epsilon): epsilon goes outside the square "
+                "root, sqrt(s) + epsilon": {
+                    k: mine_p[k]
+                    - learning_rate * grads["d" + k] / np.sqrt(new_s["d" + k] + epsilon)
+                    for k in mine_p
+                },
             }
             out = target(_copy(mine_p), _copy(grads), _copy(mine_s), beta2, learning_rate, epsilon)
             assert isinstance(out, tuple) and len(out) == 2, "return (parameters, s)"
@@ -270,20 +276,48 @@ def verify_update_parameters_with_adam(
                 - learning_rate * v_corr["d" + k] / (np.sqrt(s_corr["d" + k]) + epsilon)
                 for k in mine_p
             }
+            power = f"the correction uses the power t = {t}, the t passed in" + (
+                ": not a fixed 2, and do not add 1 to t inside the function" if t == 1 else ""
+            )
             hints_vc = {
-                f"v / (1 - beta1**2) whatever t: the correction uses the power t = {t}": {
+                f"v / (1 - beta1**{t + 1}): {power}": {
+                    k: new_v[k] / (1 - beta1 ** (t + 1)) for k in new_v
+                },
+                f"v / (1 - beta1**2) whatever t: {power}": {
                     k: new_v[k] / (1 - beta1**2) for k in new_v
                 },
                 "v / (1 - beta1): raise beta1 to the power t": {
                     k: new_v[k] / (1 - beta1) for k in new_v
                 },
+                "v / (1 - beta1)**t: divide by 1 - beta1**t, the power of beta1 alone": {
+                    k: new_v[k] / (1 - beta1) ** t for k in new_v
+                },
                 "the uncorrected v: divide by (1 - beta1**t)": new_v,
             }
+            hints_s = {
+                "beta2 * s + (1 - beta2) * dW: square the gradient": {
+                    k: beta2 * mine_s[k] + (1 - beta2) * grads[k] for k in mine_s
+                }
+            }
             hints_sc = {
-                f"s / (1 - beta2**2) whatever t: the correction uses the power t = {t}": {
+                f"s / (1 - beta2**{t + 1}): {power}": {
+                    k: new_s[k] / (1 - beta2 ** (t + 1)) for k in new_s
+                },
+                f"s / (1 - beta2**2) whatever t: {power}": {
                     k: new_s[k] / (1 - beta2**2) for k in new_s
                 },
+                "s / (1 - beta2)**t: divide by 1 - beta2**t, the power of beta2 alone": {
+                    k: new_s[k] / (1 - beta2) ** t for k in new_s
+                },
                 "the uncorrected s: divide by (1 - beta2**t)": new_s,
+            }
+            hints_p = {
+                "W - learning_rate * v_corrected / sqrt(s_corrected + epsilon): epsilon goes "
+                "outside the square root, sqrt(s_corrected) + epsilon": {
+                    k: mine_p[k]
+                    - learning_rate * v_corr["d" + k] / np.sqrt(s_corr["d" + k] + epsilon)
+                    for k in mine_p
+                }
             }
             out = target(
                 _copy(mine_p),
@@ -300,10 +334,10 @@ def verify_update_parameters_with_adam(
                 "return (parameters, v, s, v_corrected, s_corrected)"
             )
             _compare(f"v at t = {t}", out[1], new_v)
-            _compare(f"s at t = {t}", out[2], new_s)
+            _compare(f"s at t = {t}", out[2], new_s, hints_s)
             _compare(f"v_corrected at t = {t}", out[3], v_corr, hints_vc)
             _compare(f"s_corrected at t = {t}", out[4], s_corr, hints_sc)
-            _compare(f"the updated parameters at t = {t}", out[0], new_p)
+            _compare(f"the updated parameters at t = {t}", out[0], new_p, hints_p)
             mine_p, mine_v, mine_s = new_p, new_v, new_s
 
 

@@ -49,6 +49,31 @@ def adam_with_fixed_power(
     return parameters, v, s, v_c, s_c
 
 
+def adam_with(correction=lambda beta, t: 1 - beta**t, square=True, inside=False, step=0):
+    """Adam with one classic mistake: a wrong bias correction, dW not squared in s, epsilon
+    inside the square root, or t incremented inside the function."""
+
+    def adam(parameters, grads, v, s, t, learning_rate=0.01, beta1=0.9, beta2=0.999, epsilon=1e-8):
+        t = t + step
+        v_c, s_c = {}, {}
+        for key in grads:
+            v[key] = beta1 * v[key] + (1 - beta1) * grads[key]
+            s[key] = beta2 * s[key] + (1 - beta2) * (grads[key] ** 2 if square else grads[key])
+            v_c[key], s_c[key] = v[key] / correction(beta1, t), s[key] / correction(beta2, t)
+            root = np.sqrt(s_c[key] + epsilon) if inside else np.sqrt(s_c[key]) + epsilon
+            parameters[key[1:]] -= learning_rate * v_c[key] / root
+        return parameters, v, s, v_c, s_c
+
+    return adam
+
+
+def rmsprop_epsilon_inside(parameters, grads, s, beta2, learning_rate, epsilon=1e-8):
+    for key in grads:
+        s[key] = beta2 * s[key] + (1 - beta2) * grads[key] ** 2
+        parameters[key[1:]] -= learning_rate * grads[key] / np.sqrt(s[key] + epsilon)
+    return parameters, s
+
+
 def momentum_without_damping(parameters, grads, v, beta, learning_rate):
     for key in grads:
         v[key] = beta * v[key] + grads[key]
@@ -85,6 +110,15 @@ MISTAKES = [
     ("update_parameters_with_adam", adam_with_fixed_power, "the correction uses the power t"),
     ("update_parameters_with_momentum", momentum_without_damping, r"\(1 - beta\)"),
     ("update_parameters_with_rmsprop", rmsprop_without_square_root, "square root of s"),
+    ("update_parameters_with_rmsprop", rmsprop_epsilon_inside, "epsilon goes outside"),
+    ("update_parameters_with_adam", adam_with(square=False), "dW1 of s at t = 1 .*square the"),
+    ("update_parameters_with_adam", adam_with(inside=True), "epsilon goes outside"),
+    ("update_parameters_with_adam", adam_with(step=1), "do not add 1 to t"),
+    (
+        "update_parameters_with_adam",
+        adam_with(correction=lambda beta, t: (1 - beta) ** t),
+        "divide by 1 - beta1\\*\\*t, the power of beta1 alone",
+    ),
     ("random_mini_batches", unshuffled_batches, "not shuffled"),
     ("random_mini_batches", batches_without_remainder, "m mod size"),
     ("update_parameters_with_gd", gd_uphill, "step against the gradient"),
