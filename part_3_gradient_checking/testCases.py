@@ -118,20 +118,70 @@ def _correct_gradients(X, Y, parameters):
     }  # fmt: skip
 
 
-def _reference_difference(cost, parameters, grad_vector, epsilon):
-    """Relative difference of ``grad_vector`` from the two-sided numerical gradient of ``cost``."""
+def _numerical_gradient(cost, parameters, epsilon, copies="each"):
+    """Two-sided differences of ``cost`` for every entry of theta, as a column.
+
+    ``copies="once"`` reproduces a classic mistake: theta copied once before the loop, so that
+    the perturbations of earlier entries stay in theta_plus and theta_minus.
+    """
     theta, _ = dictionary_to_vector(parameters)
     shapes = {key: value.shape for key, value in parameters.items()}
     approx = np.zeros_like(theta)
+    plus_all, minus_all = theta.copy(), theta.copy()
     for i in range(theta.shape[0]):
-        plus, minus = theta.copy(), theta.copy()
+        plus, minus = (plus_all, minus_all) if copies == "once" else (theta.copy(), theta.copy())
         plus[i] += epsilon
         minus[i] -= epsilon
         approx[i] = (
             cost(vector_to_dictionary(plus, shapes)) - cost(vector_to_dictionary(minus, shapes))
         ) / (2 * epsilon)
-    return np.linalg.norm(grad_vector - approx) / (
-        np.linalg.norm(grad_vector) + np.linalg.norm(approx)
+    return approx
+
+
+def _relative(grad, approx):
+    return np.linalg.norm(grad - approx) / (np.linalg.norm(grad) + np.linalg.norm(approx))
+
+
+def _reference_difference(cost, parameters, grad_vector, epsilon):
+    """Relative difference of ``grad_vector`` from the two-sided numerical gradient of ``cost``."""
+    return _relative(grad_vector, _numerical_gradient(cost, parameters, epsilon))
+
+
+def _diagnose_n(got, cost, parameters, grad, epsilon, again=None):
+    """Name the classic mistake whose result ``got`` is, from the reference computed each way.
+
+    Half and twice the gradient both give 1/3; ``again(planted_grad)`` returns the learner's
+    result for other gradients, which tells them apart.
+    """
+    approx = _numerical_gradient(cost, parameters, epsilon)
+    candidates = {
+        "gradapprox is half the gradient: J_minus was taken at theta, not theta - epsilon. "
+        "Copy theta with np.copy for theta_plus and again for theta_minus": approx / 2,
+        "gradapprox is twice the gradient: divide J_plus - J_minus by 2 * epsilon": 2 * approx,
+        "gradapprox is about zero: (J_plus - J_minus) / 2 * epsilon multiplies by epsilon; "
+        "write / (2 * epsilon)": approx * epsilon**2,
+        "theta_plus and theta_minus keep the earlier entries' perturbations: copy theta inside "
+        "the loop, for each i": _numerical_gradient(cost, parameters, epsilon, copies="once"),
+        "gradapprox has shape (n,) and grad (n, 1), so grad - gradapprox is an n-by-n matrix: "
+        "make gradapprox a column like grad": approx.ravel(),
+    }
+    matches = [
+        (hint, wrong)
+        for hint, wrong in candidates.items()
+        if np.isclose(got, _relative(grad, wrong))
+    ]
+    if np.isclose(got, np.linalg.norm(grad - approx)) and not matches:
+        return "divide by np.linalg.norm(grad) + np.linalg.norm(gradapprox)"
+    if len(matches) > 1 and again is not None:
+        planted = grad.copy()
+        planted[0] += 1.0
+        result = again(planted)
+        matches = [(h, w) for h, w in matches if np.isclose(result, _relative(planted, w))]
+    if len(matches) == 1:
+        return matches[0][0]
+    return (
+        "perturb one entry of theta at a time by +epsilon and -epsilon, and rebuild the "
+        "parameters with vector_to_dictionary(theta, shapes)"
     )
 
 
@@ -296,23 +346,31 @@ def verify_gradient_check_n(target, cases=GRADIENT_CHECK_N_CASES):
         assert np.ndim(difference) == 0, (
             f"return the difference as a number, got shape {np.shape(difference)}"
         )
-        assert 0 <= difference < 2e-7, (
-            f"the correct gradients of a network with W1 of shape {parameters['W1'].shape} gave "
-            f"difference {difference:.3g}; expected below 2e-7. Perturb one entry of theta at a "
-            "time by +epsilon and -epsilon, and rebuild the parameters with "
-            "vector_to_dictionary(theta, shapes)"
-        )
 
         def cost(p, X=X, Y=Y):
             return _reference_forward_n(X, Y, p)[0]
 
+        def again(grad_vector, X=X, Y=Y, parameters=parameters):
+            shapes = {key: value.shape for key, value in parameters.items()}
+            values = vector_to_dictionary(grad_vector, shapes)
+            grads = {"d" + key: value for key, value in values.items()}
+            return target(parameters, grads, X, Y, epsilon=1e-7, print_msg=False)
+
+        grad = gradients_to_vector(gradients)
+        if not 0 <= difference < 2e-7:
+            raise AssertionError(
+                f"the correct gradients of a network with W1 of shape "
+                f"{parameters['W1'].shape} gave difference {difference:.3g}; expected below "
+                f"2e-7: {_diagnose_n(difference, cost, parameters, grad, 1e-7, again)}"
+            )
         planted = dict(gradients, dW2=2 * gradients["dW2"])
         expected = _reference_difference(cost, parameters, gradients_to_vector(planted), 1e-7)
         got = target(parameters, planted, X, Y, epsilon=1e-7, print_msg=False)
-        assert np.isclose(got, expected, rtol=1e-4), (
-            f"with dW2 doubled the difference should be {expected:.6g}, got {got:.6g}. "
-            "Compare gradients_to_vector(gradients) with the numerical gradient of every parameter"
-        )
+        if not np.isclose(got, expected, rtol=1e-4):
+            hint = _diagnose_n(got, cost, parameters, gradients_to_vector(planted), 1e-7)
+            raise AssertionError(
+                f"with dW2 doubled the difference should be {expected:.6g}, got {got:.6g}: {hint}"
+            )
         coarse = _reference_difference(cost, parameters, gradients_to_vector(gradients), 1e-3)
         got = target(parameters, gradients, X, Y, epsilon=1e-3, print_msg=False)
         assert np.isclose(got, coarse, rtol=1e-2, atol=1e-12), (

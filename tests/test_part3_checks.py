@@ -41,19 +41,23 @@ def gradient_check_n(parameters, gradients, X, Y, epsilon=1e-7, print_msg=False)
     parameters_values, _ = dictionary_to_vector(parameters)
     grad = gradients_to_vector(gradients)
     shapes = {key: value.shape for key, value in parameters.items()}
-    gradapprox = np.zeros_like(parameters_values)
+    gradapprox = INIT
+    BEFORE
     for i in range(parameters_values.shape[0]):
         theta_plus = PLUS
         theta_plus[i] += epsilon
         J_plus, _ = forward_propagation_n(X, Y, vector_to_dictionary(theta_plus, shapes))
-        theta_minus = np.copy(parameters_values)
+        theta_minus = MINUS
         theta_minus[i] -= epsilon
         J_minus, _ = forward_propagation_n(X, Y, vector_to_dictionary(theta_minus, shapes))
         gradapprox[i] = APPROX
     return np.linalg.norm(grad - gradapprox) / DENOMINATOR
 """
 RIGHT = {
+    "INIT": "np.zeros_like(parameters_values)",
+    "BEFORE": "pass",
     "PLUS": "np.copy(parameters_values)",
+    "MINUS": "np.copy(parameters_values)",
     "APPROX": "(J_plus - J_minus) / (2 * epsilon)",
     "DENOMINATOR": "(np.linalg.norm(grad) + np.linalg.norm(gradapprox))",
 }
@@ -132,15 +136,36 @@ def test_a_classic_1d_mistake_fails_with_a_diagnosis(name, source, diagnosis):
     "changes, diagnosis",
     [
         ({}, None),
-        ({"PLUS": "parameters_values"}, "expected below 2e-7|should be"),
+        ({"PLUS": "parameters_values"}, "half the gradient"),
+        ({"PLUS": "parameters_values", "MINUS": "parameters_values"}, "half the gradient"),
         (
             {"APPROX": "(J_plus - forward_propagation_n(X, Y, parameters)[0]) / epsilon"},
             "one-sided difference is much less accurate",
         ),
-        ({"DENOMINATOR": "1"}, "expected below 2e-7|should be"),
-        ({"APPROX": "(J_plus - J_minus) / epsilon"}, "should be|expected below"),
+        ({"DENOMINATOR": "1"}, "divide by np.linalg.norm\\(grad\\) \\+"),
+        ({"APPROX": "(J_plus - J_minus) / epsilon"}, "twice the gradient"),
+        ({"APPROX": "(J_plus - J_minus) / 2 * epsilon"}, "write / \\(2 \\* epsilon\\)"),
+        (
+            {
+                "BEFORE": "plus, minus = np.copy(parameters_values), np.copy(parameters_values)",
+                "PLUS": "plus",
+                "MINUS": "minus",
+            },
+            "copy theta inside the loop",
+        ),
+        ({"INIT": "np.zeros(parameters_values.shape[0])"}, "n-by-n matrix"),
     ],
-    ids=["right", "no copy", "one-sided", "no denominator", "missing 2"],
+    ids=[
+        "right",
+        "no copy",
+        "no copies",
+        "one-sided",
+        "no denominator",
+        "missing 2",
+        "2 times epsilon",
+        "copied once",
+        "flat",
+    ],
 )
 def test_gradient_check_n_mistakes_fail_and_the_right_code_passes(changes, diagnosis, capsys):
     target = gradient_check_n_with(**changes)
