@@ -109,6 +109,15 @@ def test_the_report_names_exactly_dw2_and_db1_with_k_minus_1_over_k_plus_1(case)
     assert all(value < 1e-8 for name, value in report.items() if name not in flagged)
 
 
+def test_round_off_moves_the_derivatives_by_about_1e_minus_9_and_at_most_a_few_1e_minus_7(case):
+    """Section 4's two statements of the round-off at epsilon = 1e-7, and the printed decades."""
+    numerical = nb["numerical_gradient_n"](case["parameters"], case["X"], case["Y"], 1e-7)
+    errors = np.abs(numerical - nb["gradients_to_vector"](case["fixed"]))
+    assert 1e-9 <= np.median(errors) < 1e-8
+    assert 1e-7 <= errors.max() < 1e-6 and errors.max() == pytest.approx(3.5e-7, rel=0.03)
+    assert nb["decade"](np.median(errors)) == "between 1e-9 and 1e-8"
+
+
 def test_the_report_passes_every_parameter_of_the_fixed_backward_pass(case):
     args = (case["parameters"], case["fixed"], case["X"], case["Y"])
     report, _ = run_quietly(nb["gradient_check_report"], *args)
