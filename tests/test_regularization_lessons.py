@@ -37,7 +37,6 @@ CITED_RUNS = {
     **{f"lambd={v}": functools.partial(train, lambd=v) for v in LAMBDS},
     **{f"keep_prob={v}": functools.partial(train, keep_prob=v) for v in KEEP_PROBS[1:]},
     "frozen mask": lambda: run_quietly(nb["train_with_frozen_mask"], *DATA, keep_prob=0.86)[0],
-    "dev curve": lambda: nb["train_with_dev_curve"](*DATA, nb["test_X"], nb["test_Y"]),
 }
 
 
@@ -137,18 +136,6 @@ def test_the_frozen_mask_and_fresh_masks_are_within_noise_of_each_other(sweeps):
     assert frozen == (pytest.approx(0.915), pytest.approx(0.85))
     assert sweeps["keep_prob", 0.86][1] - frozen[1] == pytest.approx(0.02)
     assert sweeps["keep_prob", 0.86][1] - frozen[1] < STANDARD_ERROR
-
-
-def test_early_stopping_finds_the_dev_minimum_early_and_is_within_noise_of_l2(sweeps):
-    history = cited("dev curve")
-    iterations, train_costs, dev_costs, _ = zip(*history)
-    best = int(np.argmin(dev_costs))
-    assert iterations[best] == 800
-    assert dev_costs[-1] > 3 * dev_costs[best], "the dev cost climbs to over three times its best"
-    assert train_costs[-1] < train_costs[best] / 3, "while the training cost keeps falling"
-    early = scores(history[best][3])
-    assert early == (pytest.approx(0.89), pytest.approx(0.86))
-    assert abs(early[1] - sweeps["lambd", 0.7][1]) < STANDARD_ERROR
 
 
 def test_dropout_costs_do_not_fall_steadily_and_l2_costs_do(sweeps):
