@@ -65,16 +65,45 @@ def fits():
     return {name: fit(layers)[:2] for name, layers in sizes.items()}
 
 
+STANDARD_ERROR = np.sqrt(0.1 * 0.9 / 200)  # of a dev error near 10% on 200 examples
+
+
+@pytest.fixture(scope="module")
+def floor():
+    value, error = nb["bayes_error"]()
+    assert round(value, 3) == 0.113 and round(error, 3) == 0.001  # as printed
+    return value
+
+
+def test_the_floor_is_the_error_of_the_best_possible_classifier(floor):
+    """Checked another way: the Bayes classifier's own mistakes on fresh make_moons data."""
+    points, labels = sklearn.datasets.make_moons(n_samples=20000, noise=0.35, random_state=7)
+    t = (np.arange(1000) + 0.5) * np.pi / 1000
+    outer = np.stack([np.cos(t), np.sin(t)])
+    inner = np.stack([1 - np.cos(t), 0.5 - np.sin(t)])
+    density = [
+        np.exp(-((points[:, :, None] - c) ** 2).sum(axis=1) / (2 * 0.35**2)).mean(axis=1)
+        for c in (outer, inner)
+    ]
+    mistakes = np.mean((density[1] > density[0]) != labels)
+    assert abs(mistakes - floor) < 3 * np.sqrt(floor * (1 - floor) / 20000)
+
+
 def test_the_small_network_has_high_bias_and_the_big_one_high_variance(fits):
     assert fits["1"] == close(0.16, 0.17), "training error far above the floor, dev close to it"
     assert fits["3"] == close(0.10, 0.16)
     assert fits["16"] == close(0.08, 0.115)
     assert fits["2x32"] == close(0.0, 0.12), "no training error, 12 points worse on dev"
-    assert min(dev for _, dev in fits.values()) > 0.1, "the floor is about 10%"
+    assert abs(fits["16"][1] - 0.113) < STANDARD_ERROR, "16 units: dev error at the floor"
+    assert fits["2x32"][0] < 0.113 - 0.1, "training error far below the floor"
 
 
-def test_the_learning_curve_rises_in_training_and_falls_in_dev_to_the_floor():
+def test_the_learning_curve_rises_in_training_and_falls_in_dev_to_the_floor(floor):
     curve = {m: fit((2, 32, 32, 1), m=m)[:2] for m in (25, 50, 100, 200, 400, 600)}
+    assert curve[600][0] < floor < curve[600][1], "closing in on the floor from either side"
+    assert curve[600][1] - floor < STANDARD_ERROR, "the dev error within one standard error"
+    assert curve[25][1] - curve[600][1] == pytest.approx(0.08), "more data: 8 points off dev"
+    assert curve[25][1] - curve[600][1] > 3.5 * STANDARD_ERROR, "four standard errors"
     train = [curve[m][0] for m in curve]
     assert (
         train == sorted(train) and train[0] == 0 and train[-1] == pytest.approx(0.0933, abs=1e-3)
@@ -91,6 +120,7 @@ def test_the_recipe_branches_do_what_the_text_says(fits):
     heavy = fit((2, 32, 32, 1), lambd=1.0)[:2]
     assert light == close(0.04, 0.095) and light[1] - light[0] == pytest.approx(0.055)
     assert heavy == close(0.16, 0.165), "too much regularization turns variance into bias"
+    assert light[1] < 0.113 and fits["2x32"][1] - light[1] < 1.3 * STANDARD_ERROR
 
 
 def test_the_final_model_is_chosen_on_dev_and_measured_once_on_test():
