@@ -19,6 +19,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 import scipy.io
+from matplotlib.patches import Patch
 from scipy.special import expit
 
 __all__ = [
@@ -545,6 +546,9 @@ def plot_decision_boundary(model, X, y, ax=None):
     Z = np.asarray(model(np.c_[xx.ravel(), yy.ravel()]), dtype=float).reshape(xx.shape)
     ax.contourf(xx, yy, Z, cmap=plt.cm.Spectral)
     ax.scatter(X[0], X[1], c=np.ravel(y), cmap=plt.cm.Spectral, edgecolors="k", linewidths=0.3)
+    ax.set_aspect("equal")  # a circle in the data stays a circle in the picture
+    key = [Patch(color=plt.cm.Spectral(float(c)), label=f"y = {c}") for c in (0, 1)]
+    ax.legend(handles=key, loc="upper right", fontsize="small", framealpha=0.8)
     ax.set_xlabel("$x_1$")
     ax.set_ylabel("$x_2$")
     return ax

@@ -160,6 +160,8 @@ def test_plot_decision_boundary_draws_on_the_given_axes(name):
             lambda x: utils.predict_dec(parameters, x.T), X, Y, ax=ax
         )
         assert returned is ax and ax.collections
+        assert ax.get_aspect() == 1.0, "equal aspect: circles stay circles"
+        assert [t.get_text() for t in ax.get_legend().get_texts()] == ["y = 0", "y = 1"]
     finally:
         plt.close(fig)
 
