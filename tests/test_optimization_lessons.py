@@ -160,5 +160,29 @@ def test_momentum_steady_step_equals_gradient_descent_on_a_constant_slope():
     np.testing.assert_allclose(before - parameters["W1"], 0.1 * grads["dW1"], rtol=1e-8)
 
 
+def test_few_random_critical_points_are_minima_and_fewer_than_coin_flips():
+    rng = np.random.RandomState(0)
+    counts = {}
+    for n in (1, 2, 3, 5, 10):
+        H = rng.randn(5000, n, n)
+        H = (H + H.transpose(0, 2, 1)) / 2
+        counts[n] = int((np.linalg.eigvalsh(H) > 0).all(axis=1).sum())
+    assert counts == {1: 2458, 2: 700, 3: 122, 5: 0, 10: 0}
+    assert round(122 / 5000, 3) == 0.024, "2.4% in three dimensions"
+    assert all(counts[n] < 5000 * 2.0**-n for n in (2, 3, 5)), "fewer than the coin flips"
+
+
+def test_adam_leaves_the_saddle_at_once_and_momentum_is_slower_than_gradient_descent():
+    runs = {opt: nb["leave_the_saddle"](opt) for opt in ("gd", "momentum", "adam")}
+    plateau = {opt: int(np.sum(np.abs(c) < 1e-3)) for opt, c in runs.items()}
+    arrival = {opt: int(np.argmax(c < -0.2)) for opt, c in runs.items()}
+    assert plateau == {"gd": 76, "momentum": 117, "adam": 0}
+    assert arrival == {"gd": 146, "momentum": 223, "adam": 19}
+    assert runs["gd"][0] == pytest.approx(2.0) and all(
+        c[-1] == pytest.approx(-0.25, abs=1e-3) for c in runs.values()
+    )
+    assert np.log(1e6) / np.log(1.1) == pytest.approx(145, abs=1), "w2 grows by 1.1 per step"
+
+
 def test_every_cited_run_ends_the_same_on_another_cpu(elsewhere):
     assert_same_on_another_cpu({name: cited(name) for name in CITED_RUNS}, elsewhere)
