@@ -138,6 +138,24 @@ def test_the_frozen_mask_and_fresh_masks_are_within_noise_of_each_other(sweeps):
     assert sweeps["keep_prob", 0.86][1] - frozen[1] < STANDARD_ERROR
 
 
+def test_small_weights_make_a_smooth_unsaturated_output_and_dropout_does_not(sweeps):
+    """Section 4's 'why': the steepest change of a3 over the pitch and its saturated share."""
+    X = nb["train_X"]
+    x1 = np.linspace(X[0].min() - 0.1, X[0].max() + 0.1, 300)
+    x2 = np.linspace(X[1].min() - 0.1, X[1].max() + 0.1, 300)
+    grid = np.meshgrid(x1, x2)
+    points = np.vstack([g.ravel() for g in grid])
+
+    def shape_of_output(parameters):
+        a3 = nb["forward_propagation"](points, parameters)[0].reshape(grid[0].shape)
+        slope = np.hypot(*np.gradient(a3, x2[1] - x2[0], x1[1] - x1[0]))
+        return round(slope.max(), 1), round(np.mean((a3 < 0.01) | (a3 > 0.99)), 2)
+
+    assert shape_of_output(sweeps["lambd", 0][2]) == (56.8, 0.61)
+    assert shape_of_output(sweeps["lambd", 0.7][2]) == (3.8, 0.05)
+    assert shape_of_output(sweeps["keep_prob", 0.86][2]) == (50.3, 0.38)
+
+
 def test_dropout_costs_do_not_fall_steadily_and_l2_costs_do(sweeps):
     l2_costs, dropout_costs = sweeps["lambd", 0.7][3], sweeps["keep_prob", 0.86][3]
     assert len(l2_costs) == len(dropout_costs) == 3
