@@ -56,11 +56,12 @@ def adam_with(correction=lambda beta, t: 1 - beta**t, square=True, inside=False,
     def adam(parameters, grads, v, s, t, learning_rate=0.01, beta1=0.9, beta2=0.999, epsilon=1e-8):
         t = t + step
         v_c, s_c = {}, {}
-        for key in grads:
+        for key in grads:  # (dW not squared can make s negative: its square root is nan)
             v[key] = beta1 * v[key] + (1 - beta1) * grads[key]
             s[key] = beta2 * s[key] + (1 - beta2) * (grads[key] ** 2 if square else grads[key])
             v_c[key], s_c[key] = v[key] / correction(beta1, t), s[key] / correction(beta2, t)
-            root = np.sqrt(s_c[key] + epsilon) if inside else np.sqrt(s_c[key]) + epsilon
+            with np.errstate(invalid="ignore"):
+                root = np.sqrt(s_c[key] + epsilon) if inside else np.sqrt(s_c[key]) + epsilon
             parameters[key[1:]] -= learning_rate * v_c[key] / root
         return parameters, v, s, v_c, s_c
 

@@ -202,8 +202,10 @@ def grade(path, timeout=60, budget=300, isolation=None):
         except (DeadKernelError, RuntimeError) as error:  # the kernel did not start or died
             result.cut_off.append(f"the kernel stopped: {error}"[:300])
         finally:
+            if client.kc is not None:
+                client.kc.stop_channels()
             run_sync(km.shutdown_kernel)(now=True)
-            km.context.term()
+            km.context.destroy(linger=0)  # every socket of this grading, so no descriptor leaks
     for name, max_points in assignment.exercises.items():
         passed, message = outcomes.get(
             name, (False, "not graded: the kernel stopped before this check ran")

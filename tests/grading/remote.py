@@ -42,7 +42,7 @@ class Remote:
         context.setsockopt(zmq.MAXMSGSIZE, max_message)
         self.kc = BlockingKernelClient(context=context)
         self.kc.load_connection_info(km.get_connection_info())
-        self.kc.start_channels()
+        self.kc.start_channels(hb=False)  # liveness comes from the kernel manager
         self.folder = Path(folder)
         self.timeout = timeout
         self.broken = None  # why later calls cannot run, once something went wrong for good
@@ -53,7 +53,7 @@ class Remote:
 
     def close(self):
         self.kc.stop_channels()
-        self.kc.context.term()
+        self.kc.context.destroy(linger=0)
 
     def function(self, name):
         return RemoteFunction(self, name, {})
