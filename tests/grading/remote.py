@@ -58,7 +58,7 @@ class Remote:
     def function(self, name):
         return RemoteFunction(self, name, {})
 
-    def _run(self, code, what):
+    def _run(self, code, what, retry=True):
         """Run ``code`` in the kernel; raise CallFailed unless it finished without error."""
         if not self.broken and not run_sync(self.km.is_alive)():
             self.broken = "the kernel stopped before this check ran"
@@ -71,6 +71,7 @@ class Remote:
                 output_hook=lambda message: None,
                 allow_stdin=False,
                 store_history=False,
+                stop_on_error=False,  # an interrupted call must not abort the next ones
             )
         except TimeoutError:
             if not self._interrupt():
@@ -81,6 +82,8 @@ class Remote:
         except (RuntimeError, OSError) as error:  # the kernel died
             self.broken = f"the kernel stopped ({type(error).__name__})"
             raise CallFailed(f"not graded: {self.broken}") from None
+        if reply["content"]["status"] == "aborted" and retry:  # queued behind an interrupt
+            return self._run(code, what, retry=False)
         if reply["content"]["status"] != "ok":
             raise CallFailed(
                 f"not graded: the kernel could not run {what} "
