@@ -4,6 +4,7 @@ import csv
 import hashlib
 import json
 import re
+import time
 
 import nbformat
 import pytest
@@ -162,6 +163,22 @@ def test_an_endless_loop_is_cut_off_and_reported(tmp_path):
     assert not outcome["forward_propagation"].passed
     assert outcome["forward_propagation"].message.startswith("timed out")
     assert outcome["gradient_check_n"].passed and outcome["backward_propagation"].passed
+
+
+def test_a_slow_exercise_gets_one_time_limit_for_all_its_hidden_calls(tmp_path):
+    """Each call of forward_propagation takes 1.2 s: fine alone, but its check's three calls
+    together exceed the 3 s that the whole check of an exercise gets."""
+    notebook = with_solution(
+        GRADIENT_CHECKING,
+        "forward_propagation",
+        "    import time\n    time.sleep(1.2)\n    J = theta * x",
+    )
+    started = time.monotonic()
+    result = grade(write(notebook, tmp_path / "slow.ipynb"), timeout=3)
+    outcome = {e.name: e for e in result.exercises}
+    assert outcome["forward_propagation"].message.startswith("timed out")
+    assert outcome["backward_propagation"].passed and outcome["gradient_check_n"].passed
+    assert time.monotonic() - started < 30
 
 
 def test_a_missing_exercise_is_reported_as_missing(tmp_path):

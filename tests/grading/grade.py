@@ -190,10 +190,12 @@ def grade(path, timeout=60, budget=300, isolation=None):
         try:
             with client.setup_kernel(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL):
                 result.cut_off = _run_cells(client, notebook.cells, timeout, deadline)
-                remote = Remote(km, scratch / ".grader", min(timeout, CALL_TIMEOUT), MAX_MESSAGE)
+                per_check = min(timeout, CALL_TIMEOUT)  # for all the calls of one exercise
+                remote = Remote(km, scratch / ".grader", per_check, MAX_MESSAGE)
                 try:
                     remote.start()
                     for name in assignment.exercises:
+                        remote.deadline = time.monotonic() + per_check
                         outcomes[name] = check(assignment, name, remote.function(name))
                 except CallFailed as error:
                     outcomes = dict.fromkeys(assignment.exercises, (False, str(error)))

@@ -12,6 +12,7 @@ of this module.
 import inspect
 import queue
 import textwrap
+import time
 from pathlib import Path
 
 import numpy as np
@@ -46,6 +47,7 @@ class Remote:
         self.folder = Path(folder)
         self.timeout = timeout
         self.broken = None  # why later calls cannot run, once something went wrong for good
+        self.deadline = None  # time.monotonic() after which no call starts (one per exercise)
 
     def start(self):
         """Load the kernel's side; raise CallFailed if it cannot run."""
@@ -64,10 +66,13 @@ class Remote:
             self.broken = "the kernel stopped before this check ran"
         if self.broken:
             raise CallFailed(f"not graded: {self.broken}")
+        left = self.timeout if self.deadline is None else self.deadline - time.monotonic()
+        if left <= 0:
+            raise CallFailed(f"timed out: the check's calls ran longer than {self.timeout:g} s")
         try:
             reply = self.kc.execute_interactive(
                 code,
-                timeout=self.timeout,
+                timeout=min(self.timeout, left),
                 output_hook=lambda message: None,
                 allow_stdin=False,
                 store_history=False,
@@ -77,7 +82,7 @@ class Remote:
             if not self._interrupt():
                 self.broken = "the kernel stopped answering after a call was cut off"
             raise CallFailed(
-                f"timed out: {what} ran longer than {self.timeout:g} s and was stopped"
+                f"timed out: {what} was stopped when the check's {self.timeout:g} s ran out"
             ) from None
         except (RuntimeError, OSError) as error:  # the kernel died
             self.broken = f"the kernel stopped ({type(error).__name__})"
