@@ -8,6 +8,8 @@ import csv
 import hashlib
 import re
 import socket
+import subprocess
+import sys
 import time
 from pathlib import Path
 from string import Template
@@ -142,3 +144,50 @@ def test_a_notebook_over_its_budget_stops_and_says_which_cells_did_not_run(tmp_p
     assert result.cut_off[0].startswith("cell 3: cut off after")
     assert "not run, the notebook's time budget was spent" in result.cut_off[-1]
     assert result.score == 0
+
+
+def test_a_fork_bomb_leaves_the_other_sandboxes_their_processes(tmp_path):
+    """Two sandboxes side by side: the first forks until its process limit stops it and holds
+    its processes; the second must still start 50 threads."""
+    bwrap = sandbox.find_isolation().bwrap
+    bomb = """
+import os, sys, time
+parent = os.getpid()
+while True:
+    try:
+        if os.fork() == 0:
+            time.sleep(60)
+            os._exit(0)
+    except OSError:
+        break
+open("full", "w").close()
+time.sleep(60)
+"""
+    threads = """
+import threading
+started = [threading.Thread(target=lambda: None) for _ in range(50)]
+for thread in started:
+    thread.start()
+print("ok")
+"""
+    scratches = [tmp_path / name for name in ("bomb", "other")]
+    users = []
+    for scratch in scratches:
+        scratch.mkdir()
+        users.append(sandbox.sandbox_user())
+        sandbox.prepare_scratch(scratch, users[-1])
+    argv = sandbox.sandbox_argv(bwrap, scratches[0], scratches[0], 60, users[0])
+    with subprocess.Popen([*argv, sys.executable, "-c", bomb]) as first:
+        try:
+            for _ in range(300):
+                if (scratches[0] / "full").exists():
+                    break
+                time.sleep(0.1)
+            assert (scratches[0] / "full").exists(), "the bomb did not fill its process limit"
+            argv = sandbox.sandbox_argv(bwrap, scratches[1], scratches[1], 60, users[1])
+            second = subprocess.run(
+                [*argv, sys.executable, "-c", threads], capture_output=True, text=True, timeout=60
+            )
+            assert second.stdout == "ok\n", second.stderr
+        finally:
+            first.kill()

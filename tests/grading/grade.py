@@ -103,16 +103,17 @@ class _CappedClient(NotebookClient):
         return super().output(outs, msg, display_id, cell_index)
 
 
-def _kernel_manager(isolation, scratch, cwd, seconds):
+def _kernel_manager(isolation, scratch, cwd, seconds, user):
     cpu = sandbox.cpu_limit(seconds)
     if isolation.bwrap:
-        prefix = sandbox.sandbox_argv(isolation.bwrap, scratch, cwd, cpu)
+        prefix = sandbox.sandbox_argv(isolation.bwrap, scratch, cwd, cpu, user)
     else:
         prefix = sandbox.unsandboxed_argv(cpu)
     context = zmq.asyncio.Context()
     context.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE)
     return sandbox.SandboxedKernelManager(
         prefix,
+        user,
         kernel_name="python3",
         transport="ipc",
         ip=str(scratch / ".kernel" / "socket"),
@@ -142,6 +143,9 @@ def _run_cells(client, cells, timeout, deadline):
                 break
         except DeadKernelError:
             notes.append(f"cell {index}: the kernel died; no more cells ran")
+            break
+        except Exception as error:  # a malformed message: the kernel is the learner's to spoil
+            notes.append(f"cell {index}: the kernel's messages could not be read ({error!r:.80})")
             break
     return notes
 
@@ -175,8 +179,10 @@ def grade(path, timeout=60, budget=300, isolation=None):
         assignment.copy_support_files(cwd)
         (scratch / ".kernel").mkdir()
         (scratch / ".grader").mkdir()
-        sandbox.prepare_scratch(scratch)
-        km = _kernel_manager(isolation, scratch, cwd, budget + CALL_TIMEOUT * 30)
+        sandbox.copy_font_cache(scratch / ".matplotlib")
+        user = sandbox.sandbox_user() if isolation.bwrap else None
+        sandbox.prepare_scratch(scratch, user)
+        km = _kernel_manager(isolation, scratch, cwd, budget + CALL_TIMEOUT * 30, user)
         client = _CappedClient(
             notebook,
             km=km,

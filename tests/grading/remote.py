@@ -87,6 +87,9 @@ class Remote:
         except (RuntimeError, OSError) as error:  # the kernel died
             self.broken = f"the kernel stopped ({type(error).__name__})"
             raise CallFailed(f"not graded: {self.broken}") from None
+        except ValueError as error:  # a malformed message (the kernel can send anything)
+            self.broken = f"the kernel's messages could not be read ({error!r:.80})"
+            raise CallFailed(f"not graded: {self.broken}") from None
         if reply["content"]["status"] == "aborted" and retry:  # queued behind an interrupt
             return self._run(code, what, retry=False)
         if reply["content"]["status"] != "ok":

@@ -9,6 +9,7 @@ thing both sides see. Where no sandbox can start, ``find_isolation`` says why.
 
 import json
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -20,7 +21,10 @@ from pathlib import Path
 from jupyter_client import AsyncKernelManager
 
 LAUNCH = Path(__file__).resolve().parent / "launch.py"
-NOBODY = 65534  # the unprivileged user a sandbox started by root runs as
+# Started by root, each sandbox runs as a user of its own, drawn from this range of user ids
+# that no account uses: the process limit counts per user, so one submission's fork bomb cannot
+# use up another's processes (as it would if all ran as nobody).
+SANDBOX_USERS = range(3_000_000_000, 3_100_000_000)
 
 LIMITS = {
     "RLIMIT_AS": 3 << 30,  # bytes of address space per process
@@ -74,7 +78,7 @@ def _readable_roots():
 
 def _parents(path):
     """Create the folders above ``path`` open to all (bubblewrap copies the host's modes, and
-    NOBODY could not pass through a ``/root`` of mode 700 to a Python environment below it)."""
+    the sandbox's user could not pass through a ``/root`` of mode 700 to a Python environment)."""
     parents = [str(p) for p in reversed(Path(path).parents) if str(p) not in ("/", "/tmp")]
     return [arg for parent in parents for arg in ("--perms", "0755", "--dir", parent)]
 
@@ -84,18 +88,25 @@ def _launcher(cpu_seconds, user):
     return [sys.executable, "-I", "-c", LAUNCH.read_text(), json.dumps(spec)]
 
 
-def sandbox_argv(bwrap, scratch, cwd, cpu_seconds):
+def sandbox_user():
+    """A fresh user id for one sandbox when we are root (None otherwise: the user namespace of an
+    unprivileged sandbox keeps its own process count)."""
+    return secrets.choice(SANDBOX_USERS) if os.geteuid() == 0 else None
+
+
+def sandbox_argv(bwrap, scratch, cwd, cpu_seconds, user):
     """The command that starts a kernel command (to be appended) in the sandbox.
 
     Run by root, bubblewrap cannot drop root's user id in a user namespace of its own (the
     process limit would not apply), so it unshares everything else, keeps only the capability
-    to change user, and the launcher becomes NOBODY inside.
+    to change user, and the launcher becomes ``user`` inside.
     """
     environment = {
         "HOME": str(scratch),
         "PATH": f"{sys.prefix}/bin:/usr/bin:/bin",
         "LANG": "C.UTF-8",
         "MPLBACKEND": "Agg",
+        "MPLCONFIGDIR": str(scratch / ".matplotlib"),
         "PYTHONDONTWRITEBYTECODE": "1",
         "OPENBLAS_NUM_THREADS": "1",  # submissions are graded in parallel, one per core
         "OMP_NUM_THREADS": "1",
@@ -119,7 +130,7 @@ def sandbox_argv(bwrap, scratch, cwd, cpu_seconds):
     argv += ["--chdir", str(cwd), "--clearenv"]
     for name, value in environment.items():
         argv += ["--setenv", name, value]
-    return argv + ["--"] + _launcher(cpu_seconds, NOBODY)
+    return argv + ["--"] + _launcher(cpu_seconds, user)
 
 
 def unsandboxed_argv(cpu_seconds):
@@ -141,8 +152,9 @@ def find_isolation(allow_unsandboxed=False):
         probe = private / "scratch"
         probe.mkdir()
         try:
-            prepare_scratch(probe)
-            argv = sandbox_argv(bwrap, probe, probe, 10) + ["/bin/sh", "-c", "echo > ok"]
+            user = sandbox_user()
+            prepare_scratch(probe, user)
+            argv = sandbox_argv(bwrap, probe, probe, 10, user) + ["/bin/sh", "-c", "echo > ok"]
             done = subprocess.run(argv, capture_output=True, text=True, timeout=30)
             if done.returncode == 0 and (probe / "ok").exists():
                 return Isolation(bwrap)
@@ -158,7 +170,18 @@ def find_isolation(allow_unsandboxed=False):
     )
 
 
-def prepare_scratch(scratch):
+def copy_font_cache(folder):
+    """Give the kernel matplotlib's font list, built here once: without it every submission's
+    kernel rebuilds it (a second or two) and logs a warning to stderr while it does."""
+    import matplotlib
+    import matplotlib.font_manager  # noqa: F401 (builds the font list on first import)
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for cached in Path(matplotlib.get_cachedir()).glob("fontlist-*.json"):
+        shutil.copy(cached, folder / cached.name)
+
+
+def prepare_scratch(scratch, user):
     """Let the sandbox's user write the scratch folder (it is someone else when we are root).
 
     The folder is also readable by others, so that bubblewrap, root without capabilities, can
@@ -166,9 +189,9 @@ def prepare_scratch(scratch):
     """
     if scratch.is_dir():
         scratch.chmod(0o755)
-    if os.geteuid() == 0:
+    if user is not None:
         for path in [scratch, *(scratch.rglob("*") if scratch.is_dir() else ())]:
-            os.chown(path, NOBODY, NOBODY, follow_symlinks=False)
+            os.chown(path, user, user, follow_symlinks=False)
 
 
 class SandboxedKernelManager(AsyncKernelManager):
@@ -177,16 +200,17 @@ class SandboxedKernelManager(AsyncKernelManager):
     A signal would reach bubblewrap, not the kernel; ipykernel interrupts itself on request.
     """
 
-    def __init__(self, prefix, **kwargs):
+    def __init__(self, prefix, user, **kwargs):
         super().__init__(**kwargs)
         self._prefix = prefix
+        self._user = user
 
     def format_kernel_cmd(self, extra_arguments=None):
         return self._prefix + super().format_kernel_cmd(extra_arguments)
 
     def write_connection_file(self, **kwargs):
         super().write_connection_file(**kwargs)
-        prepare_scratch(Path(self.connection_file))  # the kernel reads it as NOBODY
+        prepare_scratch(Path(self.connection_file), self._user)  # the kernel reads it
 
     @property
     def kernel_spec(self):
