@@ -158,5 +158,13 @@ def test_raw_inputs_start_at_13_and_dead_relus_leave_the_cost_at_ln2(data):
         assert alive == (0 if rate >= 1e-3 else 1)
 
 
+def test_the_conclusions_reuse_the_search_run_at_300_iterations_without_retraining(data):
+    """The parameters the search recorded at iteration 300 are those of a 300-iteration run."""
+    count, history, _ = nb["iterations_to"](0.35, data["N"], data["Y"], 0.3)
+    recorded = history["parameters"][history["iteration"].index(count)]
+    fresh = cited("network at the best rate")
+    assert count == 300 and all(np.array_equal(recorded[k], fresh[k]) for k in fresh)
+
+
 def test_every_cited_run_ends_the_same_on_another_cpu(elsewhere):
     assert_same_on_another_cpu({name: cited(name) for name in CITED_RUNS}, elsewhere)
