@@ -70,6 +70,18 @@ def gradient_check_n_with(**changes):
     return in_notebook(source, "gradient_check_n")
 
 
+def gradient_check_returning(expression):
+    """A 1-D gradient_check with the right two-sided difference that returns ``expression``."""
+    return (
+        "def gradient_check(x, theta, epsilon=1e-7, print_msg=False):\n"
+        "    grad = backward_propagation(x, theta)\n"
+        "    J_plus = forward_propagation(x, theta + epsilon)\n"
+        "    J_minus = forward_propagation(x, theta - epsilon)\n"
+        "    gradapprox = (J_plus - J_minus) / (2 * epsilon)\n"
+        f"    return {expression}\n"
+    )
+
+
 MISTAKES = [
     (
         "forward_propagation",
@@ -105,22 +117,14 @@ MISTAKES = [
     ),
     (
         "gradient_check",
-        "def gradient_check(x, theta, epsilon=1e-7, print_msg=False):\n"
-        "    grad = backward_propagation(x, theta)\n"
-        "    J_plus = forward_propagation(x, theta + epsilon)\n"
-        "    J_minus = forward_propagation(x, theta - epsilon)\n"
-        "    gradapprox = (J_plus - J_minus) / (2 * epsilon)\n"
-        "    return np.linalg.norm(grad - gradapprox) / np.linalg.norm(grad + gradapprox)\n",
+        gradient_check_returning(
+            "np.linalg.norm(grad - gradapprox) / np.linalg.norm(grad + gradapprox)"
+        ),
         "not \\|grad \\+ gradapprox\\|",
     ),
     (
         "gradient_check",
-        "def gradient_check(x, theta, epsilon=1e-7, print_msg=False):\n"
-        "    grad = backward_propagation(x, theta)\n"
-        "    J_plus = forward_propagation(x, theta + epsilon)\n"
-        "    J_minus = forward_propagation(x, theta - epsilon)\n"
-        "    gradapprox = (J_plus - J_minus) / (2 * epsilon)\n"
-        "    return abs(grad - gradapprox) / abs(grad)\n",
+        gradient_check_returning("abs(grad - gradapprox) / abs(grad)"),
         "not by \\|grad\\| alone",
     ),
 ]
