@@ -27,7 +27,7 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from tests.grading import sandbox
 from tests.grading.assignments import recognise
 from tests.grading.hidden import check
-from tests.grading.remote import CallFailed, Remote
+from tests.grading.remote import CallFailed, Remote, interrupt
 
 QUIET = logging.getLogger("tests.grading.quiet")
 QUIET.setLevel(logging.CRITICAL)
@@ -137,8 +137,7 @@ def _run_cells(client, cells, timeout, deadline):
             client.execute_cell(cell, index)
         except CellTimeoutError:
             notes.append(f"cell {index}: cut off after {client.timeout:.0f} s")
-            run_sync(client.km.interrupt_kernel)()
-            if not _idle(client):
+            if not interrupt(client.km, run_sync(client.kc.get_shell_msg)):
                 notes.append(f"cell {index}: the kernel ignored the interrupt; no more cells ran")
                 break
         except DeadKernelError:
@@ -148,16 +147,6 @@ def _run_cells(client, cells, timeout, deadline):
             notes.append(f"cell {index}: the kernel's messages could not be read ({error!r:.80})")
             break
     return notes
-
-
-def _idle(client, wait=5):
-    """Wait for the reply of the interrupted cell; return whether it came."""
-    try:
-        while run_sync(client.kc.get_shell_msg)(timeout=wait)["msg_type"] != "execute_reply":
-            pass
-        return True
-    except Exception:  # queue.Empty, or a dead kernel
-        return False
 
 
 def grade(path, timeout=60, budget=300, isolation=None):

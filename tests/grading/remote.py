@@ -10,7 +10,6 @@ of this module.
 """
 
 import inspect
-import queue
 import textwrap
 import time
 from pathlib import Path
@@ -79,7 +78,7 @@ class Remote:
                 stop_on_error=False,  # an interrupted call must not abort the next ones
             )
         except TimeoutError:
-            if not self._interrupt():
+            if not interrupt(self.km, self.kc.get_shell_msg):
                 self.broken = "the kernel stopped answering after a call was cut off"
             raise CallFailed(
                 f"timed out: {what} was stopped when the check's {self.timeout:g} s ran out"
@@ -97,17 +96,6 @@ class Remote:
                 f"not graded: the kernel could not run {what} "
                 f"({reply['content'].get('ename', 'aborted')})"[:300]
             )
-
-    def _interrupt(self):
-        """Interrupt the kernel and wait for it to be idle again; return whether it was."""
-        run_sync(self.km.interrupt_kernel)()
-        try:
-            while True:
-                message = self.kc.get_shell_msg(timeout=5)
-                if message["msg_type"] == "execute_reply":
-                    return True
-        except queue.Empty:
-            return False
 
     def call(self, name, args, kwargs, replacements):
         request = self.folder / "request"
@@ -140,6 +128,18 @@ class Remote:
             if key in answer.get("kwargs", {}):
                 _restore(sent, answer["kwargs"][key])
         return answer.get("returned")
+
+
+def interrupt(km, get_shell_msg, wait=5):
+    """Interrupt the kernel of ``km`` and wait for the reply of the request it was running,
+    read with ``get_shell_msg(timeout=...)``; return whether it came within ``wait`` seconds."""
+    run_sync(km.interrupt_kernel)()
+    try:
+        while get_shell_msg(timeout=wait)["msg_type"] != "execute_reply":
+            pass
+        return True
+    except Exception:  # queue.Empty, or a dead kernel
+        return False
 
 
 class RemoteFunction:
