@@ -99,7 +99,9 @@ def test_the_honest_learner_in_the_same_batch_keeps_full_marks(batch):
 
 def test_no_file_outside_the_scratch_copies_changes(batch):
     assert batch["changed"] == []
-    assert not (ROOT / "pwned").exists() and not Path("/tmp/pwned").exists()
+    # Every place the attack "write outside the scratch copy" tries (tests/hostile_submissions.py)
+    for path in (ROOT, ROOT / "tests" / "grading", Path("/tmp"), batch["folder"]):
+        assert not (path / "pwned").exists(), f"a submission wrote {path / 'pwned'}"
     written = {p.name for p in batch["folder"].rglob("*")} - {
         "gradebook.csv",
         GC.notebook,
