@@ -7,10 +7,13 @@ columns (``X`` of shape (n_x, m), ``Y`` of shape (1, m)), parameters ``W1, b1, .
 gradients ``dW1, db1, ...`` (``d`` always includes the 1/m).
 """
 
+from typing import NamedTuple
+
 import numpy as np
 from scipy.special import expit
 
 __all__ = [
+    "LayerCache",
     "sigmoid",
     "relu",
     "initialize_parameters_deep",
@@ -27,14 +30,21 @@ ACTIVATIONS = ("relu", "tanh")
 _PROB_EPS = 2.0**-53
 
 
+class LayerCache(NamedTuple):
+    """What the forward pass keeps of layer l for the backward pass."""
+
+    A_prev: np.ndarray  # the layer's input A[l-1] (X for the first layer)
+    Z: np.ndarray  # its linear output Z[l] = W[l] A[l-1] + b[l]
+
+
 def sigmoid(x):
-    """Compute the logistic sigmoid elementwise (``scipy.special.expit``: no overflow warning)."""
+    """Return 1 / (1 + exp(-x)) elementwise; large |x| gives exactly 0 or 1, with no warning."""
     return expit(x)
 
 
 def relu(x):
-    """Compute max(0, x) elementwise."""
-    return np.maximum(0, x)
+    """Return max(0, x) elementwise."""
+    return np.maximum(x, 0)
 
 
 def _check_activation(activation):
@@ -100,7 +110,7 @@ def forward_propagation(X, parameters, activation="relu"):
     Returns
     -------
     AL : ndarray of shape (1, m)
-    caches : list of tuple
+    caches : list of LayerCache
         ``(A_prev, Z)`` of each layer, for ``backward_propagation``.
     """
     _check_activation(activation)
@@ -113,7 +123,7 @@ def forward_propagation(X, parameters, activation="relu"):
         )
     for l in range(1, L + 1):
         Z = parameters[f"W{l}"] @ A + parameters[f"b{l}"]
-        caches.append((A, Z))
+        caches.append(LayerCache(A, Z))
         A = sigmoid(Z) if l == L else g(Z)
     return A, caches
 
@@ -150,14 +160,14 @@ def backward_propagation(AL, Y, caches, parameters, activation="relu", lambd=0.0
     grads = {}
     dZ = (AL - Y) / m  # sigmoid output with the cross-entropy
     for l in range(len(caches), 0, -1):
-        A_prev, _ = caches[l - 1]
+        A_prev = caches[l - 1].A_prev
         W = parameters[f"W{l}"]
         grads[f"dZ{l}"] = dZ
         grads[f"dW{l}"] = dZ @ A_prev.T + lambd / m * W
         grads[f"db{l}"] = np.sum(dZ, axis=1, keepdims=True)
         if l > 1:
             dA_prev = W.T @ dZ
-            Z_prev = caches[l - 2][1]
+            Z_prev = caches[l - 2].Z
             if activation == "relu":
                 dZ = dA_prev * (Z_prev > 0)
             else:
@@ -170,8 +180,19 @@ def update_parameters(parameters, grads, learning_rate):
     return {key: value - learning_rate * grads["d" + key] for key, value in parameters.items()}
 
 
-def train(X, Y, layers_dims, learning_rate=0.1, num_iterations=3000, activation="relu",
-          lambd=0.0, scale="he", seed=0, dev=None, record_every=100):
+def train(
+    X,
+    Y,
+    layers_dims,
+    learning_rate=0.1,
+    num_iterations=3000,
+    activation="relu",
+    lambd=0.0,
+    scale="he",
+    seed=0,
+    dev=None,
+    record_every=100,
+):
     """Train by batch gradient descent; return ``(parameters, history)``.
 
     ``history`` has lists ``iteration``, ``train_cost`` and, when ``dev=(X_dev, Y_dev)`` is

@@ -133,7 +133,7 @@ def _check_seeded_draws(name, target, scale, scale_formula, wrong_scales, cases)
             raise AssertionError(f"{name}({layers_dims}): {diagnosis}.")
 
 
-def _show(target, layers_dims):
+def _show_parameters(target, layers_dims):
     """Print what ``target(layers_dims)`` returns, the example the notebook shows."""
     for key, value in target(list(layers_dims)).items():
         print(f"{key} = {np.round(value, 8).tolist()}")
@@ -189,18 +189,18 @@ def verify_initialize_parameters_he(target, cases=HE_LAYER_SIZES):
 def initialize_parameters_zeros_test(target):
     """Check ``initialize_parameters_zeros`` and print the notebook's example."""
     verify_initialize_parameters_zeros(target)
-    _show(target, [3, 2, 1])
+    _show_parameters(target, [3, 2, 1])
 
 
 @exercise_check
 def initialize_parameters_random_test(target):
     """Check ``initialize_parameters_random`` and print the notebook's example."""
     verify_initialize_parameters_random(target)
-    _show(target, [3, 2, 1])
+    _show_parameters(target, [3, 2, 1])
 
 
 @exercise_check
 def initialize_parameters_he_test(target):
     """Check ``initialize_parameters_he`` and print the notebook's example."""
     verify_initialize_parameters_he(target)
-    _show(target, [2, 4, 1])
+    _show_parameters(target, [2, 4, 1])

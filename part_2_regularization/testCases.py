@@ -11,7 +11,14 @@ import functools
 
 import numpy as np
 
-from reg_utils import backward_propagation, compute_cost, forward_propagation, relu, sigmoid
+from reg_utils import (
+    DropoutCache,
+    backward_propagation,
+    compute_cost,
+    forward_propagation,
+    relu,
+    sigmoid,
+)
 
 __all__ = [
     "verify_compute_cost_with_regularization",
@@ -151,7 +158,7 @@ def _l2_penalty(parameters, lambd, m, keys=None):
 
 
 def _dropout_forward(X, parameters, keep_prob, rng):
-    """The reference inverted-dropout forward pass; returns the 14-tuple cache."""
+    """The reference inverted-dropout forward pass; returns its cache."""
     W1, b1, W2, b2, W3, b3 = (parameters[k] for k in ("W1", "b1", "W2", "b2", "W3", "b3"))
     Z1 = W1 @ X + b1
     D1 = rng.random_sample(Z1.shape) < keep_prob
@@ -161,7 +168,7 @@ def _dropout_forward(X, parameters, keep_prob, rng):
     A2 = relu(Z2) * D2 / keep_prob
     Z3 = W3 @ A2 + b3
     A3 = sigmoid(Z3)
-    return (Z1, D1, A1, W1, b1, Z2, D2, A2, W2, b2, Z3, A3, W3, b3)
+    return DropoutCache(Z1, D1, A1, W1, b1, Z2, D2, A2, W2, b2, Z3, A3, W3, b3)
 
 
 def _dropout_backward(X, Y, cache, keep_prob):
@@ -305,7 +312,7 @@ def verify_forward_propagation_with_dropout(target, cases=DROPOUT_FORWARD_CASES)
     """Check inverted dropout on the hidden layers: masks, scaling, fresh draws, keep_prob 1."""
     X, parameters = _course_network()
     A3, cache = target(X, parameters, keep_prob=1.0, rng=np.random.RandomState(0))
-    kept = np.asarray(cache[1]) if isinstance(cache, tuple) and len(cache) == 14 else None
+    kept = DropoutCache(*cache).D1 if isinstance(cache, tuple) and len(cache) == 14 else None
     assert kept is None or kept.size == 0 or np.any(kept), (
         f"with keep_prob = 1 the mask D1 keeps no unit: {_FLIPPED}"
     )
@@ -324,7 +331,7 @@ def verify_forward_propagation_with_dropout(target, cases=DROPOUT_FORWARD_CASES)
         Z1, D1, A1, _, _, Z2, D2, A2, _, _, Z3, A3c, _, _ = cache
         _check_mask("D1", D1, Z1, keep_prob)
         _check_mask("D2", D2, Z2, keep_prob)
-        expected = _dropout_forward(X, parameters, keep_prob, np.random.RandomState(seed))[1]
+        expected = _dropout_forward(X, parameters, keep_prob, np.random.RandomState(seed)).D1
         assert not np.array_equal(np.asarray(D1, bool), ~expected), (
             f"D1 is the opposite of the expected mask: {_FLIPPED}"
         )
@@ -364,15 +371,15 @@ def verify_forward_propagation_with_dropout(target, cases=DROPOUT_FORWARD_CASES)
         )
         assert A3 is A3c or np.array_equal(A3, A3c), "the cache must hold the A3 returned"
         assert np.array_equal(
-            D1, _dropout_forward(X, parameters, keep_prob, np.random.RandomState(seed))[1]
+            D1, _dropout_forward(X, parameters, keep_prob, np.random.RandomState(seed)).D1
         ), (
             "D1 is not the expected draws: use rng.random(A1.shape) < keep_prob, drawing D1 "
             "before D2 from the rng passed in"
         )
     rng = np.random.RandomState(3)
     X, _, parameters = _network(np.random.RandomState(3), [3, 10, 10, 1], 20)
-    first = target(X, parameters, keep_prob=0.5, rng=rng)[1][1]
-    second = target(X, parameters, keep_prob=0.5, rng=rng)[1][1]
+    first = DropoutCache(*target(X, parameters, keep_prob=0.5, rng=rng)[1]).D1
+    second = DropoutCache(*target(X, parameters, keep_prob=0.5, rng=rng)[1]).D1
     assert not np.array_equal(first, second), (
         "two calls with the same rng gave the same mask D1: draw from rng, and do not re-seed "
         "inside the function (that freezes the mask for the whole training)"

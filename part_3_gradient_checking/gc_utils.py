@@ -9,11 +9,13 @@ so that entry ``i`` of the gradient vector is the derivative with respect to ent
 """
 
 import re
+from typing import NamedTuple
 
 import numpy as np
 from scipy.special import expit
 
 __all__ = [
+    "Cache",
     "sigmoid",
     "relu",
     "dictionary_to_vector",
@@ -36,37 +38,31 @@ COURSE_SHAPES = {
 _PARAMETER_NAME = re.compile(r"^(W|b)([1-9][0-9]*)$")
 
 
+class Cache(NamedTuple):
+    """What the forward pass keeps for the backward pass: the course's 12-tuple, read by name."""
+
+    Z1: np.ndarray
+    A1: np.ndarray
+    W1: np.ndarray
+    b1: np.ndarray
+    Z2: np.ndarray
+    A2: np.ndarray
+    W2: np.ndarray
+    b2: np.ndarray
+    Z3: np.ndarray
+    A3: np.ndarray
+    W3: np.ndarray
+    b3: np.ndarray
+
+
 def sigmoid(x):
-    r"""Compute the logistic sigmoid of ``x`` elementwise.
-
-    Parameters
-    ----------
-    x : ndarray of any shape
-
-    Returns
-    -------
-    s : ndarray of the same shape as ``x``, values in [0, 1]
-
-    Notes
-    -----
-    :math:`\sigma(x) = 1 / (1 + e^{-x})`, evaluated with ``scipy.special.expit`` so that large
-    ``|x|`` saturates to exactly 0 or 1 without an overflow warning.
-    """
+    """Return 1 / (1 + exp(-x)) elementwise; large |x| gives exactly 0 or 1, with no warning."""
     return expit(x)
 
 
 def relu(x):
-    r"""Compute the rectified linear unit :math:`\max(0, x)` elementwise.
-
-    Parameters
-    ----------
-    x : ndarray of any shape
-
-    Returns
-    -------
-    s : ndarray of the same shape as ``x``
-    """
-    return np.maximum(0, x)
+    """Return max(0, x) elementwise."""
+    return np.maximum(x, 0)
 
 
 def _layer_order(names, argument):

@@ -13,28 +13,19 @@ import matplotlib.pyplot as plt
 import nbformat
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-PART_DIRS = {
-    "init_utils": ROOT / "part_1_initialisation",
-    "reg_utils": ROOT / "part_2_regularization",
-    "gc_utils": ROOT / "part_3_gradient_checking",
-    "opt_utils": ROOT / "notebooks",
+from tests.grading.assignments import ASSIGNMENTS, ROOT
+
+# Which parts exist comes from one list, the grader's (tests/grading/assignments.py): each part's
+# folder and notebook, keyed by its utils module; the companion notebooks are the numbered ones.
+PART_DIRS = {Path(a.files[0]).stem: ROOT / a.folder for a in ASSIGNMENTS.values()}
+NOTEBOOKS = {Path(a.files[0]).stem: a.path for a in ASSIGNMENTS.values()} | {
+    path.stem[3:].lower(): path for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 }
 # Every part's modules import as in its notebook's kernel (``import reg_utils``), here and in the
 # child processes of tests/cross_cpu.py.
 for _part_dir in PART_DIRS.values():
     if str(_part_dir) not in sys.path:
         sys.path.insert(0, str(_part_dir))
-NOTEBOOKS = {
-    "init_utils": PART_DIRS["init_utils"] / "Initialization.ipynb",
-    "reg_utils": PART_DIRS["reg_utils"] / "Regularization.ipynb",
-    "gc_utils": PART_DIRS["gc_utils"] / "Gradient_Checking.ipynb",
-    "opt_utils": PART_DIRS["opt_utils"] / "Optimization_Methods.ipynb",
-    "vanishing": PART_DIRS["opt_utils"] / "03_Vanishing_Exploding_Gradients.ipynb",
-    "normalizing": PART_DIRS["opt_utils"] / "02_Normalizing_Inputs.ipynb",
-    "setting_up": PART_DIRS["opt_utils"] / "01_Train_Dev_Test_Bias_Variance.ipynb",
-    "other_regularization": PART_DIRS["opt_utils"] / "04_Other_Regularization.ipynb",
-}
 
 
 def numerical_gradient(f, x, h=1e-6):
@@ -55,15 +46,23 @@ def numerical_gradient(f, x, h=1e-6):
     return grad
 
 
-def random_network(seed, n_x=3, n1=4, n2=3, m=7):
-    """The course's three-layer network with non-zero weights and biases (zeros would hide bugs),
-    inputs X of shape (n_x, m) and 0/1 labels; returns (X, Y, parameters)."""
-    rng = np.random.RandomState(seed)
-    dims = [n_x, n1, n2, 1]
+def random_parameters(dims, rng, scale=1.0, bias_scale=1.0):
+    """Parameters W{l} ~ N(0, scale**2) and b{l} ~ N(0, bias_scale**2) for layer sizes ``dims``,
+    drawn W1, b1, W2, ... from ``rng`` (a seed or a RandomState). Non-zero biases: zeros would
+    hide bugs."""
+    rng = np.random.RandomState(rng) if isinstance(rng, int) else rng
     parameters = {}
-    for l in (1, 2, 3):
-        parameters[f"W{l}"] = rng.randn(dims[l], dims[l - 1]) * 0.7
-        parameters[f"b{l}"] = rng.randn(dims[l], 1) * 0.3
+    for l in range(1, len(dims)):
+        parameters[f"W{l}"] = rng.randn(dims[l], dims[l - 1]) * scale
+        parameters[f"b{l}"] = rng.randn(dims[l], 1) * bias_scale
+    return parameters
+
+
+def random_network(seed, n_x=3, n1=4, n2=3, m=7):
+    """The course's three-layer network with random weights and biases, inputs X of shape
+    (n_x, m) and 0/1 labels; returns (X, Y, parameters)."""
+    rng = np.random.RandomState(seed)
+    parameters = random_parameters([n_x, n1, n2, 1], rng, scale=0.7, bias_scale=0.3)
     X = rng.randn(n_x, m)
     Y = (rng.rand(1, m) > 0.5).astype(int)
     return X, Y, parameters

@@ -4,6 +4,7 @@ Each part folder is self-contained, so a few helpers exist in more than one modu
 run against every module in ``MODULES``, keeps the copies from drifting apart.
 """
 
+import ast
 import importlib
 import inspect
 from pathlib import Path
@@ -18,6 +19,7 @@ from nbclient import NotebookClient
 
 from tests.helpers import (
     PART_DIRS,
+    ROOT,
     cross_entropy_from_logits,
     gradient_error,
     load_module,
@@ -35,7 +37,9 @@ MODULES = {
 }
 THREE_LAYER_MODULES = [name for name, spec in MODULES.items() if "cost" in spec]
 DATA_MODULES = [name for name, spec in MODULES.items() if "loader" in spec]
+UPDATE_MODULES = ["init_utils", "reg_utils"]  # opt_utils' notebook writes its own update rules
 PARAMETER_KEYS = ("W1", "b1", "W2", "b2", "W3", "b3")
+CACHE_FIELDS = ("Z1", "A1", "W1", "b1", "Z2", "A2", "W2", "b2", "Z3", "A3", "W3", "b3")
 
 
 @pytest.fixture(params=list(MODULES))
@@ -58,13 +62,14 @@ def test_every_module_exposes_the_same_activations(utils):
     np.testing.assert_array_equal(utils.relu(np.array([-2.0, 0.0, 3.0])), [0.0, 0.0, 3.0])
 
 
-def test_forward_returns_probabilities_and_the_course_cache(network):
+def test_forward_returns_probabilities_and_the_course_cache_read_by_name(network):
     utils, _ = network
     X, _, parameters = random_network(0)
     A3, cache = utils.forward_propagation(X, parameters)
     assert A3.shape == (1, X.shape[1]) and np.all((A3 > 0) & (A3 < 1))
-    assert isinstance(cache, tuple) and len(cache) == 12
+    assert isinstance(cache, tuple) and cache._fields == CACHE_FIELDS  # unpacks as the course's
     Z1, A1, W1, b1, Z2, A2, W2, b2, Z3, A3_cached, W3, b3 = cache
+    assert (Z1, A1, W2, Z3) == (cache.Z1, cache.A1, cache.W2, cache.Z3)
     np.testing.assert_allclose(Z1, parameters["W1"] @ X + parameters["b1"])
     np.testing.assert_allclose(A1, np.maximum(0, Z1))
     np.testing.assert_allclose(Z2, W2 @ A1 + b2)
@@ -86,11 +91,11 @@ def test_backward_matches_the_numerical_gradient(seed, n_x, n1, n2, m):
         X, Y, parameters = random_network(seed, n_x, n1, n2, m)
         A3, cache = utils.forward_propagation(X, parameters)
         grads = utils.backward_propagation(X, Y, cache)
-        if np.all(np.abs(cache[8]) < 20):  # away from saturation the module's cost is exact
-            assert cost(A3, Y) == pytest.approx(cross_entropy_from_logits(cache[8], Y), rel=1e-9)
+        if np.all(np.abs(cache.Z3) < 20):  # away from saturation the module's cost is exact
+            assert cost(A3, Y) == pytest.approx(cross_entropy_from_logits(cache.Z3, Y), rel=1e-9)
 
         def J(utils=utils, X=X, Y=Y, parameters=parameters):
-            return cross_entropy_from_logits(utils.forward_propagation(X, parameters)[1][8], Y)
+            return cross_entropy_from_logits(utils.forward_propagation(X, parameters)[1].Z3, Y)
 
         error, per_key = gradient_error(J, parameters, grads)
         assert error < 1e-7, f"{name}: relative error {error:.2e}; per parameter {per_key}"
@@ -103,15 +108,16 @@ def test_backward_returns_every_gradient_with_its_shape(network):
     grads = utils.backward_propagation(X, Y, cache)
     for key in PARAMETER_KEYS:
         assert grads["d" + key].shape == parameters[key].shape
-    for l, Z in ((1, cache[0]), (2, cache[4]), (3, cache[8])):
+    for l, Z in ((1, cache.Z1), (2, cache.Z2), (3, cache.Z3)):
         assert grads[f"dZ{l}"].shape == Z.shape
-    for l, A in ((1, cache[1]), (2, cache[5])):
+    for l, A in ((1, cache.A1), (2, cache.A2)):
         assert grads[f"dA{l}"].shape == A.shape
     np.testing.assert_allclose(grads["dZ3"], (A3 - Y) / X.shape[1])
 
 
-def test_update_parameters_steps_against_the_gradient_without_mutating(network):
-    utils, _ = network
+@pytest.mark.parametrize("name", UPDATE_MODULES)
+def test_update_parameters_steps_against_the_gradient_without_mutating(name):
+    utils = importlib.import_module(name)
     X, Y, parameters = random_network(2)
     before = {key: value.copy() for key, value in parameters.items()}
     grads = utils.backward_propagation(X, Y, utils.forward_propagation(X, parameters)[1])
@@ -166,6 +172,11 @@ def test_plot_decision_boundary_draws_on_the_given_axes(name):
         plt.close(fig)
 
 
+def _replace(key, value):
+    return lambda X, Y, p: (X, Y, {**p, key: value(p[key])})
+
+
+# Every bad input a training run or a prediction can start from, and the error that names it.
 BAD_INPUTS = [
     ("X has 3 rows but W1 expects 2", lambda X, Y, p: (np.vstack([X, X[:1]]), Y, p), ValueError),
     ("X must be a 2-D array", lambda X, Y, p: (X[0], Y, p), ValueError),
@@ -174,28 +185,81 @@ BAD_INPUTS = [
         lambda X, Y, p: (X, Y, {k: v for k, v in p.items() if k != "W2"}),
         KeyError,
     ),
-    ("b2 must have shape", lambda X, Y, p: (X, Y, {**p, "b2": p["b2"].T}), ValueError),
-    ("X contains NaN", lambda X, Y, p: (np.where(X > 1, np.nan, X), Y, p), ValueError),
-    ("W2 contains NaN", lambda X, Y, p: (X, Y, {**p, "W2": p["W2"] * np.nan}), ValueError),
-    ("Y must have shape (1, 10)", lambda X, Y, p: (X, Y[:, :5], p), ValueError),
+    ("parameters must be a dict", lambda X, Y, p: (X, Y, list(p.values())), TypeError),
+    ("b2 must have shape", _replace("b2", np.transpose), ValueError),
+    ("b1 must have shape", _replace("b1", lambda b: np.tile(b, 10)), ValueError),  # broadcasts
+    (
+        "W3 must have 1 row",
+        lambda X, Y, p: (X, Y, {**p, "W3": np.vstack([p["W3"]] * 2), "b3": np.zeros((2, 1))}),
+        ValueError,
+    ),
+    ("W2 has shape \\(0, 4\\): layer 2 has no units", _replace("W2", lambda W: W[:0]), ValueError),
+    ("X contains NaN or inf", lambda X, Y, p: (np.where(X > 1, np.nan, X), Y, p), ValueError),
+    ("X contains NaN or inf", lambda X, Y, p: (np.where(X > 1, np.inf, X), Y, p), ValueError),
+    ("W2 contains NaN or inf", _replace("W2", lambda W: W * np.nan), ValueError),
+    ("b2 contains NaN or inf", _replace("b2", lambda b: b - np.inf), ValueError),  # ReLU hides it
+    ("W1 contains NaN or inf", _replace("W1", lambda W: W * np.inf), ValueError),
+    ("Y must have shape \\(1, 10\\)", lambda X, Y, p: (X, Y[:, :5], p), ValueError),
     ("Y must contain only 0 and 1", lambda X, Y, p: (X, Y * 2, p), ValueError),
+    ("Y must contain only 0 and 1", lambda X, Y, p: (X, Y - 0.5, p), ValueError),
+    ("Y must contain only 0 and 1", lambda X, Y, p: (X, np.where(Y, np.nan, 0), p), ValueError),
+]
+BAD_IDS = [f"{message.split(' ')[0]} {i}" for i, (message, _, _) in enumerate(BAD_INPUTS)]
+
+
+def _bad(case):
+    message, corrupt, error = case
+    X, Y, parameters = random_network(5, n_x=2, m=10)
+    X[0, 0] = 2.0  # so that the NaN cases have an entry above 1
+    return corrupt(X, Y, parameters), error, message
+
+
+@pytest.mark.parametrize("case", BAD_INPUTS, ids=BAD_IDS)
+def test_check_inputs_and_predict_name_every_bad_input(network, case):
+    utils, _ = network
+    (X, Y, parameters), error, message = _bad(case)
+    with pytest.raises(error, match=message):
+        utils.check_inputs(X, Y, parameters)
+    with pytest.raises(error, match=message.replace("Y must", "y must")):
+        utils.predict(X, Y, parameters)  # its argument is called y
+
+
+# What makes NumPy fail inside the training loop's functions: each is explained by name.
+NUMPY_FAILS = [
+    "X has 3 rows",
+    "X must be a 2-D",
+    "parameters is missing",
+    "b2 must",
+    "Y must have",
 ]
 
 
-@pytest.mark.parametrize("message, corrupt, error", BAD_INPUTS, ids=[b[0] for b in BAD_INPUTS])
-def test_bad_input_gets_an_error_that_names_the_argument(network, message, corrupt, error):
+@pytest.mark.parametrize("message", NUMPY_FAILS)
+def test_the_loop_functions_name_the_argument_when_numpy_fails(network, message):
+    """Inside a training loop nothing is checked; an error NumPy raises is explained by name."""
     utils, cost = network
-    X, Y, parameters = random_network(5, n_x=2, m=10)
-    X[0, 0] = 2.0  # so that the NaN case has an entry above 1
-    X, Y, parameters = corrupt(X, Y, parameters)
-    with pytest.raises(error, match=message.replace("(", r"\(").replace(")", r"\)")):
+    (case,) = [case for case in BAD_INPUTS if case[0].startswith(message)]
+    (X, Y, parameters), error, message = _bad(case)
+    with pytest.raises(error, match=message) as raised:
         A3, cache = utils.forward_propagation(X, parameters)
         cost(A3, Y)
         utils.backward_propagation(X, Y, cache)
+    assert raised.value.__suppress_context__, "NumPy's error is replaced, not shown above ours"
 
 
-def test_update_parameters_rejects_a_bad_step_or_missing_gradient(network):
+def test_the_loop_functions_are_not_checked_on_success(network):
+    """What a training iteration runs is the math itself: no check before it (the benchmark)."""
     utils, _ = network
+    for name in ("forward_propagation", "backward_propagation", "update_parameters"):
+        function = getattr(utils, name, None)
+        if function is not None:
+            source = inspect.getsource(inspect.unwrap(function))
+            assert "check" not in source.split('"""')[-1], f"{name} checks its input"
+
+
+@pytest.mark.parametrize("name", UPDATE_MODULES)
+def test_update_parameters_rejects_a_bad_step_or_missing_gradient(name):
+    utils = importlib.import_module(name)
     X, Y, parameters = random_network(6)
     grads = utils.backward_propagation(X, Y, utils.forward_propagation(X, parameters)[1])
     with pytest.raises(ValueError, match="learning_rate must be a positive number"):
@@ -203,42 +267,95 @@ def test_update_parameters_rejects_a_bad_step_or_missing_gradient(network):
     with pytest.raises(KeyError, match="grads is missing dW3"):
         utils.update_parameters(parameters, {k: v for k, v in grads.items() if k != "dW3"}, 0.1)
     with pytest.raises(ValueError, match=r"grads\['db1'\] has shape"):
-        utils.update_parameters(parameters, {**grads, "db1": grads["db1"].T}, 0.1)
+        utils.update_parameters(parameters, {**grads, "db1": grads["db1"][:-1]}, 0.1)
 
 
-SHARED = [
-    "sigmoid",
-    "relu",
-    "_as_matrix",
-    "_check_labels",
-    "check_layers_dims",
-    "check_parameters",
-    "_find_non_finite",
-    "forward_propagation",
-    "_unpack_cache",
+def test_backward_explains_a_cache_that_is_not_the_forward_cache(network):
+    utils, _ = network
+    with pytest.raises(ValueError, match="cache must be the 12-tuple"):
+        utils.backward_propagation(np.ones((2, 3)), np.ones((1, 3)), (1, 2, 3))
+
+
+def test_the_cost_names_nan_in_a3_and_accepts_labels_of_any_numeric_dtype(network):
+    _, cost = network
+    with pytest.raises(ValueError, match="a3 contains NaN"):
+        cost(np.array([[0.5, np.nan]]), np.array([[1, 0]]))
+    expected = -(np.log(0.2) + np.log(0.7) + np.log(0.6)) / 3
+    for dtype in (np.uint8, np.int64, bool, np.float64):
+        Y = np.array([[0, 1, 1]], dtype=dtype)
+        assert cost(np.array([[0.8, 0.7, 0.6]]), Y) == pytest.approx(expected, rel=1e-12)
+
+
+# Each part folder is self-contained, so some code exists in more than one module on purpose.
+# Every name defined in several modules of a group must be the same code in each; the names below
+# are the course's, for different things in different modules, and are compared nowhere.
+COPIED = {  # the modules of a group, and names that must be among those compared
+    "utils": (
+        ["init_utils", "reg_utils", "opt_utils", "gc_utils", "nn_utils"],
+        {"Cache", "sigmoid", "relu", "check_parameters", "check_inputs", "_explained_by"},
+    ),
+    "testCases": (
+        [f"{folder.name}/testCases" for folder in sorted(set(PART_DIRS.values()))],
+        {"CheckFailed", "exercise_check"},
+    ),
+}
+DIFFERENT_ON_PURPOSE = {
+    "__all__",
+    "load_dataset",  # two circles (Initialization), two moons (Optimization)
+    "initialize_parameters",  # the course's 1/sqrt(n) (Regularization), He (Optimization)
+    "forward_propagation",  # nn_utils: any depth; gc_utils does not define it
     "backward_propagation",
+    "compute_cost",
     "update_parameters",
-    "predict",
     "predict_dec",
-    "plot_decision_boundary",
-]
+    "NETWORKS",  # each part's own test cases
+    "_network",
+}
 
 
-@pytest.mark.parametrize("name", SHARED)
-def test_the_copies_of_a_shared_function_are_the_same_code(name):
-    """Each part folder is self-contained, so these exist once per module: they must not drift."""
-    sources = {
-        module: inspect.getsource(getattr(importlib.import_module(module), name))
-        for module in THREE_LAYER_MODULES + (["gc_utils"] if name in ("sigmoid", "relu") else [])
-    }
-    first = next(iter(sources.values()))
-    drifted = [module for module, source in sources.items() if source != first]
-    assert not drifted, f"{name} differs in {drifted} from {next(iter(sources))}"
+def _definitions(path):
+    """Every top-level def, class and assignment of a module: {name: [source, ...]}."""
+    source = path.read_text()
+    found = {}
+    for node in ast.parse(source).body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            names = [node.name]
+        elif isinstance(node, ast.Assign):
+            names = [t.id for t in node.targets if isinstance(t, ast.Name)]
+        else:
+            continue
+        for name in names:
+            found.setdefault(name, []).append(ast.get_source_segment(source, node))
+    return found
+
+
+def _module_path(module):
+    if "/" in module:
+        return ROOT / f"{module}.py"
+    return Path(importlib.import_module(module).__file__)
+
+
+@pytest.mark.parametrize("group", COPIED)
+def test_code_in_more_than_one_module_is_the_same_everywhere(group):
+    modules, expected = COPIED[group]
+    definitions = {module: _definitions(_module_path(module)) for module in modules}
+    names = {name for found in definitions.values() for name in found} - DIFFERENT_ON_PURPOSE
+    drifted, shared = [], set()
+    for name in sorted(names):
+        copies = {module: found[name] for module, found in definitions.items() if name in found}
+        if len(copies) > 1:
+            shared.add(name)
+            if len({str(c) for c in copies.values()}) > 1:
+                drifted.append(f"{name} ({', '.join(copies)})")
+    assert expected <= shared, f"not compared: {expected - shared}"
+    assert not drifted, f"copies that differ: {'; '.join(drifted)}"
 
 
 def test_the_cost_functions_are_the_same_code_under_their_course_names():
     def body(module):
-        function = getattr(importlib.import_module(module), MODULES[module]["cost"])
+        function = inspect.unwrap(
+            getattr(importlib.import_module(module), MODULES[module]["cost"])
+        )
         return inspect.getsource(function).split("\n", 1)[1]  # without the def line
 
     assert len({body(module) for module in THREE_LAYER_MODULES}) == 1

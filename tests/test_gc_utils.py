@@ -6,23 +6,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import gc_utils
-
-
-def network(dims, seed=0):
-    rng = np.random.RandomState(seed)
-    parameters = {}
-    for l in range(1, len(dims)):
-        parameters[f"W{l}"] = rng.randn(dims[l], dims[l - 1])
-        parameters[f"b{l}"] = rng.randn(dims[l], 1)
-    return parameters
-
+from tests.helpers import random_parameters
 
 architectures = st.lists(st.integers(1, 6), min_size=2, max_size=13)
 
 
 @given(dims=architectures, seed=st.integers(0, 2**31 - 1))
 def test_vector_round_trip_restores_every_parameter(dims, seed):
-    parameters = network(dims, seed)
+    parameters = random_parameters(dims, seed)
     theta, keys = gc_utils.dictionary_to_vector(parameters)
     n = sum(v.size for v in parameters.values())
     assert theta.shape == (n, 1) and len(keys) == n
@@ -35,7 +26,7 @@ def test_vector_round_trip_restores_every_parameter(dims, seed):
 
 @given(dims=architectures)
 def test_theta_is_in_layer_order_and_keys_name_each_entry(dims):
-    parameters = network(dims)
+    parameters = random_parameters(dims, 0)
     shuffled = dict(reversed(list(parameters.items())))  # dict order must not matter
     theta, keys = gc_utils.dictionary_to_vector(shuffled)
     expected_order = [f"{p}{l}" for l in range(1, len(dims)) for p in "Wb"]
@@ -50,7 +41,7 @@ def test_theta_is_in_layer_order_and_keys_name_each_entry(dims):
 
 @given(dims=architectures)
 def test_gradients_vector_lines_up_with_theta(dims):
-    parameters = network(dims)
+    parameters = random_parameters(dims, 0)
     gradients = {"d" + key: value * 2 for key, value in parameters.items()}
     gradients.update({"dZ1": np.ones(3), "dA1": np.ones(2)})  # intermediates are ignored
     theta, _ = gc_utils.dictionary_to_vector(parameters)

@@ -7,6 +7,7 @@ import pytest
 import sklearn.datasets
 
 import init_utils
+from tests.helpers import random_parameters
 
 
 def test_load_dataset_is_the_courses_make_circles_data():
@@ -38,12 +39,7 @@ def test_saturated_predictions_cost_53_ln_2_each_not_inf():
 
 def test_huge_weights_give_a_finite_cost_and_no_warning():
     X, Y = init_utils.load_dataset()[:2]
-    rng = np.random.RandomState(0)
-    dims = [2, 10, 5, 1]
-    parameters = {}
-    for l in (1, 2, 3):
-        parameters[f"W{l}"] = rng.randn(dims[l], dims[l - 1]) * 1000
-        parameters[f"b{l}"] = np.zeros((dims[l], 1))
+    parameters = random_parameters([2, 10, 5, 1], 0, scale=1000)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         A3, cache = init_utils.forward_propagation(X, parameters)
@@ -57,15 +53,6 @@ def test_compute_loss_is_the_cross_entropy_away_from_saturation():
     Y = np.array([[1, 0, 0]])
     expected = -(np.log(0.9) + np.log(0.8) + np.log(0.4)) / 3
     assert init_utils.compute_loss(a3, Y) == pytest.approx(expected, rel=1e-14)
-
-
-def test_compute_loss_rejects_nan_and_mismatched_labels():
-    with pytest.raises(ValueError, match="a3 contains NaN"):
-        init_utils.compute_loss(np.array([[0.5, np.nan]]), np.array([[1, 0]]))
-    with pytest.raises(ValueError, match=r"Y must have shape \(1, 2\)"):
-        init_utils.compute_loss(np.array([[0.5, 0.5]]), np.array([[1, 0, 1]]))
-    with pytest.raises(ValueError, match=r"a3 must have shape \(1, m\)"):
-        init_utils.compute_loss(np.full((2, 2), 0.5), np.array([[1, 0]]))
 
 
 @pytest.mark.parametrize(
@@ -85,38 +72,3 @@ def test_check_layers_dims_names_the_bad_entry(layers_dims, error, message):
 
 def test_check_layers_dims_accepts_numpy_integers():
     assert init_utils.check_layers_dims(np.array([2, 10, 5, 1])) == [2, 10, 5, 1]
-
-
-def test_forward_rejects_a_network_with_more_than_one_output():
-    X = np.ones((2, 3))
-    parameters = {
-        "W1": np.ones((4, 2)),
-        "b1": np.zeros((4, 1)),
-        "W2": np.ones((3, 4)),
-        "b2": np.zeros((3, 1)),
-        "W3": np.ones((2, 3)),
-        "b3": np.zeros((2, 1)),
-    }
-    with pytest.raises(ValueError, match="W3 must have 1 row"):
-        init_utils.forward_propagation(X, parameters)
-
-
-def test_backward_rejects_a_cache_that_is_not_the_forward_cache():
-    with pytest.raises(ValueError, match="cache must be the 12-tuple"):
-        init_utils.backward_propagation(np.ones((2, 3)), np.ones((1, 3)), (1, 2, 3))
-
-
-@pytest.mark.parametrize("dtype", [np.uint8, np.int64, bool, np.float64])
-def test_labels_of_any_numeric_dtype_are_accepted_when_0_or_1(dtype):
-    Y = np.array([[0, 1, 1]], dtype=dtype)
-    expected = -(np.log(0.2) + np.log(0.7) + np.log(0.6)) / 3
-    assert init_utils.compute_loss(np.array([[0.8, 0.7, 0.6]]), Y) == pytest.approx(expected)
-
-
-@pytest.mark.parametrize(
-    "Y", [[[0, 2, 1]], [[0, -1, 1]], [[0.5, 1.0, 0.0]], [[np.nan, 1.0, 0.0]]], ids=str
-)
-def test_labels_other_than_0_or_1_are_rejected(Y):
-    Y = np.array(Y, dtype=np.uint8 if Y == [[0, 2, 1]] else None)
-    with pytest.raises(ValueError, match="Y must contain only 0 and 1 labels"):
-        init_utils.compute_loss(np.array([[0.8, 0.7, 0.6]]), Y)

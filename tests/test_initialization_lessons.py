@@ -117,7 +117,7 @@ def test_large_random_cost_is_the_share_of_saturated_mistakes_times_53_ln2():
     parameters = nb["initialize_parameters_random"]([2, 10, 5, 1])
     X, Y = nb["train_X"], nb["train_Y"]
     a3, cache = init_utils.forward_propagation(X, parameters)
-    Z3 = cache[8]
+    Z3 = cache.Z3
     saturated = (a3 == 0) | (a3 == 1)
     wrong = saturated & (a3 != Y)
     assert 1000 < np.median(np.abs(Z3)) < 10000, "the notebook says Z3 lands in the thousands"

@@ -24,13 +24,13 @@ def test_backward_matches_the_numerical_gradient_at_any_depth(dims, m, seed, act
     AL, caches = nn_utils.forward_propagation(X, parameters, activation)
     # A ReLU's kink within the finite-difference step makes the numerical gradient wrong, not the
     # code: check away from kinks (the assignments' tests meet them with probability ~0).
-    assume(activation == "tanh" or all(np.abs(Z).min() > 1e-4 for _, Z in caches[:-1]))
+    assume(activation == "tanh" or all(np.abs(c.Z).min() > 1e-4 for c in caches[:-1]))
     grads = nn_utils.backward_propagation(AL, Y, caches, parameters, activation, lambd)
 
     def J():
         _, caches = nn_utils.forward_propagation(X, parameters, activation)
         penalty = sum(np.sum(v**2) for k, v in parameters.items() if k[0] == "W")
-        return cross_entropy_from_logits(caches[-1][1], Y) + lambd / (2 * m) * penalty
+        return cross_entropy_from_logits(caches[-1].Z, Y) + lambd / (2 * m) * penalty
 
     error, per_key = gradient_error(J, parameters, {k: v for k, v in grads.items() if k[1] != "Z"})
     assert error < 1e-7, per_key

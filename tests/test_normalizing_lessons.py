@@ -9,7 +9,7 @@ import nn_utils
 from tests.cross_cpu import assert_same_on_another_cpu
 from tests.helpers import NOTEBOOKS, last_bit_growth, notebook_definitions
 
-nb = notebook_definitions(NOTEBOOKS["normalizing"])
+nb = notebook_definitions(NOTEBOOKS["normalizing_inputs"])
 RATES = [10.0**k for k in range(-7, 0)] + [0.3]
 
 
@@ -152,7 +152,7 @@ def test_raw_inputs_start_at_13_and_dead_relus_leave_the_cost_at_ln2(data):
     assert round(runs[1e-7][1]["train_cost"][-1], 1) == 12.6, "barely moves"
     for rate, (_, history, parameters) in runs.items():
         _, caches = nn_utils.forward_propagation(data["centred"], parameters)
-        alive = (caches[1][1] > 0).any(axis=1).sum()
+        alive = (caches[1].Z > 0).any(axis=1).sum()
         if rate >= 1e-6:
             assert history["train_cost"][-1] == pytest.approx(np.log(2), abs=2e-3)
         assert alive == (0 if rate >= 1e-3 else 1)

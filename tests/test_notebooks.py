@@ -1,4 +1,5 @@
-"""Every course notebook keeps the anatomy of DESIGN.md and its stored outputs are honest.
+"""Every course notebook keeps the shared anatomy (learning goals, setup, exercises marked up as
+README's "How exercises and checks work" says, what to remember) and honest stored outputs.
 
 nbval re-executes the notebooks and compares every output; these tests check what nbval cannot:
 that each exercise is marked up for release and grading, and that each "Expected output" block

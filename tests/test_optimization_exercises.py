@@ -5,19 +5,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.helpers import NOTEBOOKS, notebook_definitions
+from tests.helpers import NOTEBOOKS, PART_DIRS, load_module, notebook_definitions
 
 nb = notebook_definitions(NOTEBOOKS["opt_utils"])
 
 
-def network(seed, dims):
-    rng = np.random.RandomState(seed)
-    parameters, grads = {}, {}
-    for l in range(1, len(dims)):
-        for key, shape in ((f"W{l}", (dims[l], dims[l - 1])), (f"b{l}", (dims[l], 1))):
-            parameters[key] = rng.randn(*shape)
-            grads["d" + key] = rng.randn(*shape)
-    return parameters, grads
+# Random parameters and gradients for layer sizes dims, as the notebook's checks draw them.
+network = load_module(
+    PART_DIRS["opt_utils"] / "testCases.py", "opt_testCases"
+)._parameters_and_grads
 
 
 def copy(d):

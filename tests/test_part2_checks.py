@@ -8,29 +8,6 @@ from tests.helpers import NOTEBOOKS, PART_DIRS, load_module, named, notebook_def
 
 checks = load_module(PART_DIRS["reg_utils"] / "testCases.py", "part2_testCases")
 nb = notebook_definitions(NOTEBOOKS["reg_utils"])
-EXERCISES = [
-    "compute_cost_with_regularization",
-    "backward_propagation_with_regularization",
-    "forward_propagation_with_dropout",
-    "backward_propagation_with_dropout",
-]
-
-
-@pytest.mark.parametrize("name", EXERCISES)
-def test_the_notebook_solution_passes_its_check(name, capsys):
-    getattr(checks, f"{name}_test")(nb[name])
-    assert capsys.readouterr().out.endswith("\nAll tests passed.\n")
-
-
-@pytest.mark.parametrize("name", EXERCISES)
-def test_an_exercise_not_done_yet_gets_a_reminder_not_a_traceback(name, capsys):
-    def not_done(*args, **kwargs):
-        raise NotImplementedError()
-
-    getattr(checks, f"{name}_test")(named(not_done, name))
-    assert capsys.readouterr().out == (
-        f"{name} is not done yet: write its code where it says YOUR CODE HERE.\n"
-    )
 
 
 def l2_cost(weights_only=True, factor=2, keys=None):
@@ -45,7 +22,7 @@ def l2_cost(weights_only=True, factor=2, keys=None):
 def l2_backward(scale):
     def backward(X, Y, cache, lambd):
         grads = reg_utils.backward_propagation(X, Y, cache)
-        for l, W in ((1, cache[2]), (2, cache[6]), (3, cache[10])):
+        for l, W in ((1, cache.W1), (2, cache.W2), (3, cache.W3)):
             grads[f"dW{l}"] = grads[f"dW{l}"] + scale(lambd, X.shape[1]) * W
         return grads
 

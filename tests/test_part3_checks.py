@@ -10,7 +10,6 @@ from tests.helpers import NOTEBOOKS, PART_DIRS, load_module, notebook_definition
 checks = load_module(PART_DIRS["gc_utils"] / "testCases.py", "part3_testCases")
 nb = notebook_definitions(NOTEBOOKS["gc_utils"])
 nb["THRESHOLD"] = 2e-7
-EXERCISES = ["forward_propagation", "backward_propagation", "gradient_check", "gradient_check_n"]
 
 
 def in_notebook(source, name):
@@ -21,19 +20,6 @@ def in_notebook(source, name):
     return types.FunctionType(
         function.__code__, nb | {name: function}, name, function.__defaults__
     )
-
-
-@pytest.mark.parametrize("name", EXERCISES)
-def test_the_notebook_solution_passes_its_check(name, capsys):
-    getattr(checks, f"{name}_test")(nb[name])
-    assert capsys.readouterr().out.endswith("\nAll tests passed.\n")
-
-
-@pytest.mark.parametrize("name", EXERCISES)
-def test_an_exercise_not_done_yet_gets_a_reminder(name, capsys):
-    source = f"def {name}(*args, **kwargs):\n    raise NotImplementedError()\n"
-    getattr(checks, f"{name}_test")(in_notebook(source, name))
-    assert f"{name} is not done yet" in capsys.readouterr().out
 
 
 GRADIENT_CHECK_N = """

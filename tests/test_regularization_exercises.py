@@ -37,8 +37,8 @@ def test_l2_backward_matches_the_numerical_gradient_of_the_l2_cost(lambd, seed, 
         return lambd / (2 * m) * sum(np.sum(parameters[f"W{l}"] ** 2) for l in (1, 2, 3))
 
     A3, cache = reg_utils.forward_propagation(X, parameters)
-    if np.all(np.abs(cache[8]) < 20):  # away from saturation the notebook's cost is exact
-        exact = cross_entropy_from_logits(cache[8], Y) + penalty()
+    if np.all(np.abs(cache.Z3) < 20):  # away from saturation the notebook's cost is exact
+        exact = cross_entropy_from_logits(cache.Z3, Y) + penalty()
         assert nb["compute_cost_with_regularization"](A3, Y, parameters, lambd) == pytest.approx(
             exact, rel=1e-9
         )
@@ -46,7 +46,7 @@ def test_l2_backward_matches_the_numerical_gradient_of_the_l2_cost(lambd, seed, 
     def J():
         # The cost from Z3: where A3 is close to 0 or 1, one computed from A3 is mostly round-off.
         _, cache = reg_utils.forward_propagation(X, parameters)
-        return cross_entropy_from_logits(cache[8], Y) + penalty()
+        return cross_entropy_from_logits(cache.Z3, Y) + penalty()
 
     error, per_key = gradient_error(J, parameters, grads)
     assert error < 1e-7, per_key
@@ -67,7 +67,7 @@ def test_dropout_backward_matches_the_numerical_gradient_with_fixed_masks(
         # Dividing by a small keep_prob can push the sigmoid close to 0 or 1, where a cost computed
         # from A3 is mostly round-off (or clipped); the cost from Z3 is exact there.
         _, cache = forward(X, parameters, keep_prob, rng=np.random.RandomState(seed))
-        return cross_entropy_from_logits(cache[10], Y)
+        return cross_entropy_from_logits(cache.Z3, Y)
 
     error, per_key = gradient_error(J, parameters, grads)
     assert error < 1e-7, per_key
@@ -91,7 +91,7 @@ def test_dropout_with_keep_prob_1_is_the_plain_forward_pass():
         X, parameters, 1.0, rng=np.random.RandomState(0)
     )
     np.testing.assert_array_equal(A3, reg_utils.forward_propagation(X, parameters)[0])
-    assert cache[1].all() and cache[6].all()
+    assert cache.D1.all() and cache.D2.all()
 
 
 @given(keep_prob=st.floats(0.05, 0.95), seed=st.integers(0, 2**31 - 1))
@@ -102,7 +102,7 @@ def test_mask_density_is_keep_prob_and_inverted_scaling_keeps_the_expected_activ
     _, cache = nb["forward_propagation_with_dropout"](
         X, parameters, keep_prob, rng=np.random.RandomState(seed)
     )
-    Z1, D1, A1 = cache[0], cache[1], cache[2]
+    Z1, D1, A1 = cache.Z1, cache.D1, cache.A1
     n = D1.size
     assert abs(D1.mean() - keep_prob) < 5 * np.sqrt(keep_prob * (1 - keep_prob) / n)
     # E[A1] = relu(Z1): the dropped-out sum stays within a few standard errors of the full sum.
@@ -119,24 +119,24 @@ def test_masks_are_fresh_on_every_call_and_reproducible_from_a_seed():
         forward(X, parameters, 0.5, rng=rng)[1],
         forward(X, parameters, 0.5, rng=rng)[1],
     )
-    assert not np.array_equal(first[1], second[1]) and not np.array_equal(first[6], second[6])
+    assert not np.array_equal(first.D1, second.D1) and not np.array_equal(first.D2, second.D2)
     again = forward(X, parameters, 0.5, rng=np.random.RandomState(7))[1]
-    np.testing.assert_array_equal(again[1], first[1])
+    np.testing.assert_array_equal(again.D1, first.D1)
 
 
 def test_dropout_accepts_a_generator_and_the_global_random_state():
     X, _, parameters = random_network(2, 3, 8, 6, 20)
     forward = nb["forward_propagation_with_dropout"]
     A3, cache = forward(X, parameters, 0.7, rng=np.random.default_rng(0))
-    assert A3.shape == (1, 20) and cache[1].shape == (8, 20)
+    assert A3.shape == (1, 20) and cache.D1.shape == (8, 20)
     state = np.random.get_state()
     try:
         np.random.seed(3)
-        from_global = forward(X, parameters, 0.7)[1][1]
+        from_global = forward(X, parameters, 0.7)[1].D1
     finally:
         np.random.set_state(state)
     np.testing.assert_array_equal(
-        from_global, forward(X, parameters, 0.7, np.random.RandomState(3))[1][1]
+        from_global, forward(X, parameters, 0.7, np.random.RandomState(3))[1].D1
     )
 
 
@@ -156,58 +156,22 @@ def test_dropout_on_the_courses_test_case_gives_the_courses_numbers():
     assert cost == pytest.approx(1.78648594516, abs=1e-7)  # the course rounds A3 to 8 digits
 
 
-@pytest.mark.parametrize(
-    "call, error, message",
-    [
-        (
-            lambda f, X, p: f["forward_propagation_with_dropout"](X, p, 0),
-            ValueError,
-            r"keep_prob must be in \(0, 1\], got 0",
-        ),
-        (
-            lambda f, X, p: f["forward_propagation_with_dropout"](X, p, 1.2),
-            ValueError,
-            r"keep_prob must be in \(0, 1\], got 1.2",
-        ),
-        (
-            lambda f, X, p: f["forward_propagation_with_dropout"](X[:2], p, 0.5),
-            ValueError,
-            "X has 2 rows but W1 expects 3 inputs",
-        ),
-        (
-            lambda f, X, p: f["forward_propagation_with_dropout"](X, {"W1": p["W1"]}, 0.5),
-            KeyError,
-            "parameters is missing b1",
-        ),
-        (
-            lambda f, X, p: f["compute_cost_with_regularization"](
-                reg_utils.forward_propagation(X, p)[0], np.ones((1, 5)), p, -1
-            ),
-            ValueError,
-            "lambd must be a finite number >= 0, got -1",
-        ),
-        (
-            lambda f, X, p: f["backward_propagation_with_regularization"](
-                X, np.ones((1, 5)), reg_utils.forward_propagation(X, p)[1], -0.5
-            ),
-            ValueError,
-            "lambd must be a finite number >= 0",
-        ),
-        (
-            lambda f, X, p: f["compute_cost_with_regularization"](
-                reg_utils.forward_propagation(X, p)[0], np.full((1, 5), 3), p, 0.1
-            ),
-            ValueError,
-            "Y must contain only 0 and 1 labels",
-        ),
-        (
-            lambda f, X, p: f["model"](X, np.ones((1, 5)), lambd=0.7, keep_prob=0.8),
-            ValueError,
-            "use lambd or keep_prob, not both",
-        ),
-    ],
-)
-def test_bad_input_gets_an_error_naming_the_argument(call, error, message):
-    X, _, parameters = random_network(3, 3, 4, 3, 5)
+BAD_INPUTS = [
+    ({"keep_prob": 0}, ValueError, r"keep_prob must be in \(0, 1\], got 0"),
+    ({"keep_prob": 1.2}, ValueError, r"keep_prob must be in \(0, 1\], got 1.2"),
+    ({"keep_prob": "0.5"}, TypeError, "keep_prob must be a number"),
+    ({"lambd": -1}, ValueError, "lambd must be a finite number >= 0, got -1"),
+    ({"lambd": np.inf}, ValueError, "lambd must be a finite number >= 0"),
+    ({"lambd": 0.7, "keep_prob": 0.8}, ValueError, "use lambd or keep_prob, not both"),
+    ({"Y": np.full((1, 5), 3)}, ValueError, "Y must contain only 0 and 1 labels"),
+    ({"Y": np.ones((1, 4))}, ValueError, r"Y must have shape \(1, 5\)"),
+    ({"X": np.full((3, 5), np.nan)}, ValueError, "X contains NaN or inf"),
+]
+
+
+@pytest.mark.parametrize("arguments, error, message", BAD_INPUTS, ids=[b[2] for b in BAD_INPUTS])
+def test_model_names_a_bad_input_before_it_trains(arguments, error, message):
+    X, Y, _ = random_network(3, 3, 4, 3, 5)
+    arguments = {"X": X, "Y": Y, **arguments}
     with pytest.raises(error, match=message):
-        call(nb, X, parameters)
+        nb["model"](**arguments, num_iterations=10**9, print_cost=False)  # fails at once

@@ -122,12 +122,12 @@ def test_l2_shrinks_every_layer_by_3_to_5_and_dropout_much_less(sweeps):
 def test_the_course_frozen_mask_repeats_itself_and_a_shared_generator_does_not():
     X, parameters = nb["train_X"][:, :5], reg_utils.initialize_parameters([2, 20, 3, 1])
     forward = nb["forward_propagation_with_dropout"]
-    first = forward(X, parameters, 0.86, rng=np.random.RandomState(1))[1][1]
-    again = forward(X, parameters, 0.86, rng=np.random.RandomState(1))[1][1]
+    first = forward(X, parameters, 0.86, rng=np.random.RandomState(1))[1].D1
+    again = forward(X, parameters, 0.86, rng=np.random.RandomState(1))[1].D1
     np.testing.assert_array_equal(first, again)
     rng = np.random.RandomState(1)
     assert not np.array_equal(
-        forward(X, parameters, 0.86, rng=rng)[1][1], forward(X, parameters, 0.86, rng=rng)[1][1]
+        forward(X, parameters, 0.86, rng=rng)[1].D1, forward(X, parameters, 0.86, rng=rng)[1].D1
     )
 
 

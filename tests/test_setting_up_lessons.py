@@ -9,7 +9,7 @@ import sklearn.datasets
 from tests.cross_cpu import assert_same_on_another_cpu
 from tests.helpers import NOTEBOOKS, notebook_definitions
 
-nb = notebook_definitions(NOTEBOOKS["setting_up"])
+nb = notebook_definitions(NOTEBOOKS["train_dev_test_bias_variance"])
 points, labels = sklearn.datasets.make_moons(n_samples=1000, noise=0.35, random_state=0)
 X, Y = points.T, labels.reshape(1, -1)
 order = np.random.RandomState(1).permutation(1000)

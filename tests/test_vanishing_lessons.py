@@ -10,7 +10,7 @@ from opt_utils import load_dataset
 from tests.cross_cpu import assert_same_on_another_cpu
 from tests.helpers import NOTEBOOKS, last_bit_growth, notebook_definitions
 
-nb = notebook_definitions(NOTEBOOKS["vanishing"])
+nb = notebook_definitions(NOTEBOOKS["vanishing_exploding_gradients"])
 depth, width = 50, 100
 rng = np.random.RandomState(0)
 nb.update(depth=depth, width=width, X=rng.randn(width, 1000))

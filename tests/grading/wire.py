@@ -1,7 +1,9 @@
 """Values that cross between the grader and a submission's kernel: JSON plus an ``.npz``.
 
-Nothing is pickled: a value is None, a bool, an int, a float, a str, a list, a tuple, a dict with
-str keys, a numeric NumPy array or scalar, or a ``np.random.RandomState`` (sent as its state).
+Nothing is pickled: a value is None, a bool, an int, a float, a str, a list, a tuple, a named
+tuple (such as the utils modules' ``Cache``: rebuilt on the other side as a ``collections``
+named tuple with the same name and fields), a dict with str keys, a numeric NumPy array or
+scalar, or a ``np.random.RandomState`` (sent as its state).
 Anything else is sent as ``Unsupported(type name)``. An object met twice is sent once, so that
 ``v is s`` still holds on the other side. Reading checks sizes before it loads anything, and
 refuses every value outside this list.
@@ -10,6 +12,8 @@ The grader imports this module; the kernel runs its source as a cell (``harness.
 so it needs nothing but NumPy.
 """
 
+import collections
+import functools
 import json
 import zipfile
 
@@ -52,6 +56,8 @@ def dump(value, stem):
             return {"list": [encode(x) for x in v]}
         if type(v) is tuple:
             return {"tuple": [encode(x) for x in v]}
+        if isinstance(v, tuple) and type(type(v).__dict__.get("_fields")) is tuple:
+            return {"namedtuple": [type(v).__name__, list(v._fields), [encode(x) for x in v]]}
         if type(v) is dict and all(type(k) is str for k in v):
             return {"dict": {k: encode(x) for k, x in v.items()}}
         return {"unsupported": type(v).__name__}
@@ -80,6 +86,18 @@ def load(stem):
         raise ValueError(f"unreadable value: {type(error).__name__}: {error}"[:300]) from None
 
 
+@functools.lru_cache(maxsize=64)
+def _named_tuple(name, fields):
+    """The class of a named tuple (names that are not identifiers, keywords or that start with
+    an underscore raise ValueError)."""
+    if type(name) is not str or not all(type(f) is str for f in fields):
+        raise ValueError("malformed value: named tuple")
+    try:
+        return collections.namedtuple(name, fields)
+    except ValueError as error:
+        raise ValueError(f"malformed value: named tuple: {error}"[:200]) from None
+
+
 def _decode(tree, arrays):
     made = []
 
@@ -104,6 +122,11 @@ def _decode(tree, arrays):
         elif tag in ("list", "tuple") and type(body) is list:
             items = [decode(x) for x in body]
             value = items if tag == "list" else tuple(items)
+        elif tag == "namedtuple" and type(body) is list and len(body) == 3:
+            name, fields, items = body
+            if not (type(fields) is type(items) is list and 0 < len(fields) == len(items) <= 64):
+                raise ValueError("malformed value: named tuple")
+            value = _named_tuple(name, tuple(fields))(*(decode(x) for x in items))
         elif tag == "dict" and type(body) is dict:
             value = {k: decode(x) for k, x in body.items()}
         elif tag == "unsupported":

@@ -1,0 +1,51 @@
+"""What crosses between the grader and a submission's kernel: data only, aliasing kept."""
+
+import json
+
+import numpy as np
+import pytest
+
+import reg_utils
+from tests.grading import wire
+from tests.helpers import random_network
+
+
+def round_trip(value, tmp_path):
+    wire.dump(value, tmp_path / "v")
+    return wire.load(tmp_path / "v")
+
+
+def test_a_forward_cache_comes_back_a_named_tuple_that_reads_by_name(tmp_path):
+    X, _, parameters = random_network(0)
+    A3, cache = reg_utils.forward_propagation(X, parameters)
+    got_A3, got = round_trip((A3, cache), tmp_path)
+    assert got._fields == cache._fields and type(got).__name__ == "Cache"
+    Z1, *_ = got  # unpacks as the course's tuple
+    np.testing.assert_array_equal(Z1, cache.Z1)
+    np.testing.assert_array_equal(got.W3, parameters["W3"])
+    assert got.A3 is got_A3, "an object met twice is sent once"
+
+
+def test_a_generator_comes_back_in_the_same_state_and_objects_become_unsupported(tmp_path):
+    rng = np.random.RandomState(3)
+    rng.rand(5)
+    got_rng, other = round_trip([rng, object()], tmp_path)
+    assert got_rng.rand() == rng.rand()
+    assert isinstance(other, wire.Unsupported) and other.type_name == "object"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        ["Cache", ["_fields"], [1]],  # a name namedtuple refuses
+        ["Cache", ["Z1", "A1"], [1]],  # fewer values than fields
+        ["Cache", ["class"], [1]],  # a keyword
+        ["os.system", ["a"], [1]],  # not an identifier
+        ["Cache", [{"dict": {}}], [1]],
+    ],
+)
+def test_a_malformed_named_tuple_is_refused(tmp_path, body):
+    (tmp_path / "v.json").write_text(json.dumps({"namedtuple": body}))
+    np.savez(tmp_path / "v.npz")
+    with pytest.raises(ValueError, match="malformed|unreadable"):
+        wire.load(tmp_path / "v")
