@@ -78,12 +78,13 @@ def _with_globals(function, **replacements):
 
 
 def _network(rng, dims, m):
+    """Inputs, 0/1 labels and non-zero parameters for a network of layer sizes ``dims``."""
     X = rng.randn(dims[0], m)
-    Y = (rng.rand(1, m) > 0.5).astype(int)
     parameters = {}
     for l in range(1, len(dims)):
         parameters[f"W{l}"] = rng.randn(dims[l], dims[l - 1])
         parameters[f"b{l}"] = rng.randn(dims[l], 1)
+    Y = (rng.rand(1, m) > 0.5).astype(int)
     return X, Y, parameters
 
 

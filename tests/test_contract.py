@@ -309,7 +309,6 @@ DIFFERENT_ON_PURPOSE = {
     "update_parameters",
     "predict_dec",
     "NETWORKS",  # each part's own test cases
-    "_network",
 }
 
 
