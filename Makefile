@@ -4,8 +4,9 @@ PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+BROWSER_STAMP := $(VENV)/.browser-installed
 
-.PHONY: lab test notebooks benchmark release grade clean
+.PHONY: lab test notebooks benchmark release grade book browser-test clean
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab
@@ -34,10 +35,24 @@ benchmark: $(STAMP)
 	  echo "## Notebooks, top to bottom in a fresh kernel"; echo; \
 	  $(BIN)/python tests/benchmarks/bench_notebooks.py; } | tee tests/benchmarks/RESULTS.md
 
+# The rendered course: a static site of the notebooks as stored, for reading without a kernel.
+book: $(BROWSER_STAMP)
+	$(BIN)/python -m tests.book.build
+
+# The learner's path in a real browser (Chromium, driven by Playwright): JupyterLab as `make lab`
+# opens it, then the rendered course. Needs Chromium: see README, "Tested in a browser".
+browser-test: book
+	$(BIN)/python -m pytest -n 2 -p no:cacheprovider tests/browser/lab_in_browser.py tests/browser/book_in_browser.py
+	@echo "screenshots of each notebook's first screen: tests/browser/screenshots/"
+
+$(BROWSER_STAMP): $(STAMP) requirements-browser.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-browser.txt -c constraints.txt
+	touch $(BROWSER_STAMP)
+
 $(STAMP): requirements.txt constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt -c constraints.txt
 	touch $(STAMP)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .hypothesis _build tests/browser/screenshots
