@@ -4,8 +4,10 @@
 
 Each notebook runs ``--runs`` times in a fresh kernel with the machine's default BLAS threads (the
 tests pin one thread; a learner does not), and the best run is reported with its three longest
-cells. The output is a Markdown table (``make benchmark`` writes it to RESULTS.md beside this
-file). A benchmark, not a test: timings depend on the machine and its load, so nothing asserts.
+cells and its longest silence: the longest time a cell ran without showing anything new (the
+target is 5 s: a longer cell prints its progress). The output is a Markdown table (``make
+benchmark`` writes it to RESULTS.md beside this file). A benchmark, not a test: timings depend on
+the machine and its load, so nothing asserts.
 """
 
 import argparse
@@ -44,10 +46,28 @@ def cell_seconds(cell):
     return (end - start).total_seconds()
 
 
+class _Watched(NotebookClient):
+    """Notes when each code cell starts, shows an output and ends."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.events = {}  # cell index -> [perf_counter of each event]
+        self.on_cell_execute = lambda cell, cell_index: self._note(cell_index)
+        self.on_cell_executed = lambda cell, cell_index, execute_reply: self._note(cell_index)
+
+    def _note(self, cell_index):
+        self.events.setdefault(cell_index, []).append(time.perf_counter())
+
+    def output(self, outs, msg, display_id, cell_index):
+        self._note(cell_index)
+        return super().output(outs, msg, display_id, cell_index)
+
+
 def run_once(path):
-    """(total seconds, [(seconds, cell number)] of the code cells) for one fresh-kernel run."""
+    """(total seconds, [(seconds, cell number)] of the code cells, (longest silence in seconds,
+    its cell number)) for one fresh-kernel run."""
     notebook = nbformat.read(path, as_version=4)
-    client = NotebookClient(
+    client = _Watched(
         notebook,
         timeout=600,
         kernel_name="python3",
@@ -57,8 +77,14 @@ def run_once(path):
     started = time.perf_counter()
     client.execute()
     total = time.perf_counter() - started
-    code = [c for c in notebook.cells if c.cell_type == "code"]
-    return total, [(cell_seconds(c), number) for number, c in enumerate(code, start=1)]
+    code = [i for i, c in enumerate(notebook.cells) if c.cell_type == "code"]
+    silences = [
+        (max(b - a for a, b in zip(times, times[1:])), code.index(index) + 1)
+        for index, times in client.events.items()
+        if len(times) > 1
+    ]
+    cells = [(cell_seconds(notebook.cells[i]), number) for number, i in enumerate(code, start=1)]
+    return total, cells, max(silences)
 
 
 def main(argv=None):
@@ -73,13 +99,19 @@ def main(argv=None):
         f"{os.cpu_count()} cores, {platform.processor() or platform.machine()}, "
         f"Python {platform.python_version()}, best of {args.runs} fresh-kernel runs\n"
     )
-    print("| notebook | top to bottom | target | longest cells (code cell number: seconds) |")
-    print("|---|---:|---:|---|")
+    print(
+        "| notebook | top to bottom | target | longest cells (code cell number: seconds) "
+        "| longest silence (cell: seconds; target 5 s) |"
+    )
+    print("|---|---:|---:|---|---|")
     for path in paths:
-        total, cells = min((run_once(path) for _ in range(args.runs)), key=lambda run: run[0])
+        total, cells, silence = min(
+            (run_once(path) for _ in range(args.runs)), key=lambda run: run[0]
+        )
         longest = ", ".join(f"{n}: {s:.1f} s" for s, n in sorted(cells, reverse=True)[:3])
         print(
-            f"| `{path.relative_to(ROOT)}` | {total:.1f} s | {target(path)} s | {longest} |",
+            f"| `{path.relative_to(ROOT)}` | {total:.1f} s | {target(path)} s | {longest} "
+            f"| {silence[1]}: {silence[0]:.1f} s |",
             flush=True,
         )
 

@@ -2,8 +2,9 @@
 
 Run by `make browser-test` (this file is named so that `make test` does not collect it). JupyterLab
 starts from .venv, as `make lab` starts it, on a copy of the course in a temporary folder (Run All
-and Save must not touch the repository), on a free port with a token, with throw-away settings,
-workspaces and runtime folders so that nothing of the user's own JupyterLab is read or written.
+and Save must not touch the repository), on a free port with a token, with throw-away config, data,
+settings, workspaces and runtime folders, so that nothing of the user's own JupyterLab is read or
+written.
 """
 
 import os
@@ -57,6 +58,7 @@ def lab(tmp_path_factory):
             variable: str(home / folder)
             for variable, folder in (
                 ("JUPYTER_CONFIG_DIR", "config"),
+                ("JUPYTER_DATA_DIR", "data"),
                 ("JUPYTER_RUNTIME_DIR", "runtime"),
                 ("JUPYTERLAB_SETTINGS_DIR", "settings"),
                 ("JUPYTERLAB_WORKSPACES_DIR", "workspaces"),
