@@ -8,9 +8,10 @@ with examples stored as columns: ``X`` has shape ``(n_x, m)`` and labels ``Y`` s
 Parameters live in a dict with keys ``W1, b1, W2, b2, W3, b3`` and gradients in a dict with keys
 ``dW1, db1, ...``; ``d`` always means the derivative of the cost, 1/m included.
 
-Read it in this order: the network (forward, backward, cost, update) first, then the data and the
-plots, then the input checks. Input is checked once, where a call enters (``check_inputs`` before
-training, ``predict``, the loaders), not on every iteration of a training loop.
+Read it in this order: the network (forward, backward, cost; the notebook writes the update rules)
+first, then the data and the plots, then the input checks. Input is checked once, where a call
+enters (``check_inputs`` before training, ``predict``, the loaders), not on every iteration of a
+training loop.
 """
 
 import functools
