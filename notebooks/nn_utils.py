@@ -16,6 +16,7 @@ __all__ = [
     "LayerCache",
     "sigmoid",
     "relu",
+    "softmax",
     "initialize_parameters_deep",
     "forward_propagation",
     "backward_propagation",
@@ -45,6 +46,13 @@ def sigmoid(x):
 def relu(x):
     """Return max(0, x) elementwise."""
     return np.maximum(x, 0)
+
+
+def softmax(Z):
+    """Return the softmax of each column of Z: exp(Z) / sum(exp(Z)), after subtracting the column's
+    largest entry (the same result, and exp never overflows)."""
+    E = np.exp(Z - Z.max(axis=0, keepdims=True))
+    return E / E.sum(axis=0, keepdims=True)
 
 
 def _check_activation(activation):
@@ -105,11 +113,12 @@ def forward_propagation(X, parameters, activation="relu"):
     parameters : dict
         ``W1, b1, ..., WL, bL``.
     activation : {"relu", "tanh"}
-        The activation of the hidden layers; the output layer is a sigmoid.
+        The activation of the hidden layers. The output layer is a sigmoid when it has one unit
+        (two classes), a softmax when it has C > 1 units (C classes).
 
     Returns
     -------
-    AL : ndarray of shape (1, m)
+    AL : ndarray of shape (1, m), or (C, m): each column the probabilities of the C classes
     caches : list of LayerCache
         ``(A_prev, Z)`` of each layer, for ``backward_propagation``.
     """
@@ -124,16 +133,22 @@ def forward_propagation(X, parameters, activation="relu"):
     for l in range(1, L + 1):
         Z = parameters[f"W{l}"] @ A + parameters[f"b{l}"]
         caches.append(LayerCache(A, Z))
-        A = sigmoid(Z) if l == L else g(Z)
+        A = g(Z) if l < L else sigmoid(Z) if Z.shape[0] == 1 else softmax(Z)
     return A, caches
 
 
 def compute_cost(AL, Y):
-    r"""Return the cross-entropy cost, with ``AL`` clipped to :math:`[2^{-53}, 1 - 2^{-53}]`."""
+    r"""Return the cross-entropy cost, with ``AL`` clipped to :math:`[2^{-53}, 1 - 2^{-53}]`.
+
+    ``AL`` and ``Y`` of shape (1, m) with 0/1 labels (a sigmoid output), or (C, m) with one-hot
+    columns (a softmax output): :math:`-\frac{1}{m} \sum_i \sum_k y_k^{(i)} \log a_k^{(i)}`.
+    """
     AL, Y = np.asarray(AL), np.asarray(Y)
-    if AL.shape != Y.shape or AL.ndim != 2 or AL.shape[0] != 1:
-        raise ValueError(f"AL and Y must both have shape (1, m), got {AL.shape} and {Y.shape}")
+    if AL.shape != Y.shape or AL.ndim != 2:
+        raise ValueError(f"AL and Y must have the same shape (C, m), got {AL.shape} and {Y.shape}")
     AL = np.clip(AL, _PROB_EPS, 1 - _PROB_EPS)
+    if AL.shape[0] > 1:
+        return -float(np.sum(Y * np.log(AL))) / AL.shape[1]
     return -float(np.where(Y == 1, np.log(AL), np.log1p(-AL)).sum()) / AL.shape[1]
 
 
@@ -158,7 +173,7 @@ def backward_propagation(AL, Y, caches, parameters, activation="relu", lambd=0.0
         raise ValueError(f"lambd must be >= 0, got {lambd}")
     m = AL.shape[1]
     grads = {}
-    dZ = (AL - Y) / m  # sigmoid output with the cross-entropy
+    dZ = (AL - Y) / m  # a sigmoid or softmax output with its cross-entropy
     for l in range(len(caches), 0, -1):
         A_prev = caches[l - 1].A_prev
         W = parameters[f"W{l}"]
@@ -218,10 +233,14 @@ def train(
 
 
 def predict_dec(parameters, X, activation="relu"):
-    """Return the predicted labels (1, m) as booleans: probability above 0.5."""
-    return forward_propagation(X, parameters, activation)[0] > 0.5
+    """Return the predicted labels (1, m): True where the probability is above 0.5 for a sigmoid
+    output, the most probable class (0 .. C-1) for a softmax output."""
+    AL = forward_propagation(X, parameters, activation)[0]
+    return AL > 0.5 if AL.shape[0] == 1 else np.argmax(AL, axis=0).reshape(1, -1)
 
 
 def accuracy(parameters, X, Y, activation="relu"):
-    """Share of the columns of X whose predicted label equals Y."""
-    return float(np.mean(predict_dec(parameters, X, activation) == Y))
+    """Share of the columns of X whose predicted label is right; Y as labels (1, m), or one-hot
+    (C, m) for a softmax output."""
+    labels = np.argmax(Y, axis=0).reshape(1, -1) if Y.shape[0] > 1 else Y
+    return float(np.mean(predict_dec(parameters, X, activation) == labels))

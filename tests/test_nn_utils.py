@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
+from scipy.special import logsumexp
 
 import nn_utils
 from tests.helpers import cross_entropy_from_logits, gradient_error
@@ -34,6 +35,40 @@ def test_backward_matches_the_numerical_gradient_at_any_depth(dims, m, seed, act
 
     error, per_key = gradient_error(J, parameters, {k: v for k, v in grads.items() if k[1] != "Z"})
     assert error < 1e-7, per_key
+
+
+@given(
+    dims=st.lists(st.integers(1, 5), min_size=2, max_size=5),
+    classes=st.integers(2, 5),
+    m=st.integers(1, 6),
+    seed=st.integers(0, 2**31 - 1),
+)
+def test_a_softmax_output_backpropagates_its_cross_entropy(dims, classes, m, seed):
+    rng = np.random.RandomState(seed)
+    dims = dims + [classes]
+    parameters = nn_utils.initialize_parameters_deep(dims, "xavier", seed)
+    parameters = {k: v + 0.1 * rng.randn(*v.shape) for k, v in parameters.items()}
+    X = rng.randn(dims[0], m)
+    Y = np.eye(classes)[:, rng.randint(0, classes, m)]  # one-hot columns
+    AL, caches = nn_utils.forward_propagation(X, parameters, "tanh")
+    np.testing.assert_allclose(AL.sum(axis=0), 1.0, rtol=1e-12)
+    grads = nn_utils.backward_propagation(AL, Y, caches, parameters, "tanh")
+
+    def J():  # the cross-entropy from the logits: exact where a probability is close to 0
+        Z = nn_utils.forward_propagation(X, parameters, "tanh")[1][-1].Z
+        return float(np.mean(logsumexp(Z, axis=0) - np.sum(Y * Z, axis=0)))
+
+    assert nn_utils.compute_cost(AL, Y) == pytest.approx(J(), rel=1e-9)
+    error, per_key = gradient_error(J, parameters, {k: v for k, v in grads.items() if k[1] != "Z"})
+    assert error < 1e-7, per_key
+
+
+def test_softmax_is_stable_for_huge_logits_and_predicts_the_largest():
+    Z = np.array([[1000.0, -1000.0], [999.0, 0.0], [0.0, 1000.0]])
+    with np.errstate(over="raise", invalid="raise"):  # exp(-2000) underflowing to 0 is right
+        A = nn_utils.softmax(Z)
+    np.testing.assert_allclose(A[:, 0], [1 / (1 + np.exp(-1)), 1 / (1 + np.exp(1)), 0], atol=1e-15)
+    np.testing.assert_allclose(A[:, 1], [0, 0, 1], atol=1e-15)
 
 
 def test_initialization_scales():
@@ -94,7 +129,7 @@ def test_training_records_costs_and_copies_for_early_stopping():
         ),
         (
             lambda: nn_utils.compute_cost(np.ones((1, 3)) / 2, np.ones((1, 4))),
-            "must both have shape",
+            "must have the same shape",
         ),
     ],
 )
