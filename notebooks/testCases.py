@@ -1,4 +1,4 @@
-"""Checks for the exercises of the Optimization Methods notebook.
+"""Checks for the exercises of the graded companions: Optimization Methods and Softmax Regression.
 
 Each ``*_test`` check takes the learner's function, runs it on several shapes, seeds and
 hyperparameters, and either prints ``All tests passed.`` or raises ``AssertionError`` saying
@@ -32,6 +32,14 @@ __all__ = [
     "update_parameters_with_adam_test",
     "update_lr_test",
     "schedule_lr_decay_test",
+    "verify_softmax",
+    "verify_one_hot",
+    "verify_cross_entropy",
+    "verify_softmax_backward",
+    "softmax_test",
+    "one_hot_test",
+    "cross_entropy_test",
+    "softmax_backward_test",
 ]
 
 # Public cases: (seed, layer sizes) for the update rules, (m, mini_batch_size, seed) for the
@@ -39,6 +47,8 @@ __all__ = [
 NETWORKS = ((1, [3, 2, 1]), (2, [4, 5, 2, 1]), (3, [2, 3, 3, 3, 1]))
 BATCHES = ((148, 64, 0), (300, 64, 11), (128, 64, 3), (10, 3, 5), (7, 10, 1))
 DECAYS = ((0.5, 2, 1.0), (0.01, 10, 0.3), (0.1, 4500, 1.0), (0.2, 0, 2.0))
+# Softmax Regression: (seed, number of classes C, number of examples m).
+CLASSES = ((1, 3, 5), (2, 4, 1), (3, 6, 9), (4, 2, 7))
 
 
 class CheckFailed(AssertionError):
@@ -386,3 +396,124 @@ initialize_adam_test = _exercise_test(verify_initialize_adam)
 update_parameters_with_adam_test = _exercise_test(verify_update_parameters_with_adam)
 update_lr_test = _exercise_test(verify_update_lr)
 schedule_lr_decay_test = _exercise_test(verify_schedule_lr_decay)
+
+
+# Softmax Regression ------------------------------------------------------------------------------
+
+
+def _logits_and_labels(seed, C, m):
+    """Logits Z (C, m), the softmax of each column, class labels y (1, m) and their one-hot Y."""
+    rng = np.random.RandomState(seed)
+    Z = rng.randn(C, m) * 3
+    E = np.exp(Z - Z.max(axis=0, keepdims=True))
+    y = rng.randint(0, C, (1, m))
+    return Z, E / E.sum(axis=0, keepdims=True), y, np.eye(C)[:, y.ravel()]
+
+
+def verify_softmax(target, cases=CLASSES):
+    """Check softmax on each (seed, C, m) of ``cases``, then on logits of 1000 and on columns
+    thousands apart."""
+    for seed, C, m in cases:
+        Z, expected, _, _ = _logits_and_labels(seed, C, m)
+        saved = Z.copy()
+        got = np.asarray(target(Z), dtype=float)
+        assert np.array_equal(Z, saved), "softmax changed Z in place: compute on a copy"
+        assert got.shape == (C, m), f"softmax of a ({C}, {m}) array has shape {got.shape}"
+        if np.allclose(got, expected, rtol=1e-10, atol=1e-15):
+            continue
+        rows = np.exp(Z) / np.exp(Z).sum(axis=1, keepdims=True)
+        assert not np.allclose(got, rows), (
+            "each row sums to 1: normalize each column (axis=0), one example's C logits, "
+            "with keepdims=True"
+        )
+        raise AssertionError(
+            f"softmax is off by up to {np.max(np.abs(got - expected)):.3g} for a ({C}, {m}) "
+            "array: exp(Z) divided by the sum of exp over each column"
+        )
+    huge = np.array([[1000.0], [999.0], [0.0]])
+    with np.errstate(over="ignore", invalid="ignore"):
+        got = np.asarray(target(huge), dtype=float)
+    assert np.all(np.isfinite(got)), (
+        "softmax of logits near 1000 gives nan: exp(1000) overflows; subtract each column's "
+        "maximum before np.exp (the result is the same)"
+    )
+    apart = np.array([[0.0, 2000.0], [-1.0, 1999.0]])
+    with np.errstate(under="ignore", invalid="ignore", divide="ignore"):
+        got = np.asarray(target(apart), dtype=float)
+    expected = np.array([[1, 1], [np.exp(-1), np.exp(-1)]]) / (1 + np.exp(-1))
+    assert np.allclose(got, expected, rtol=1e-12), (
+        "softmax of two columns 2000 apart gives nan or 0: subtract each column's own maximum "
+        "(Z.max(axis=0, keepdims=True)), not the largest entry of the whole array"
+    )
+
+
+def verify_one_hot(target, cases=CLASSES):
+    """Check one_hot(y, C) on each (seed, C, m) of ``cases``."""
+    for seed, C, m in cases:
+        _, _, y, expected = _logits_and_labels(seed, C, m)
+        got = np.asarray(target(y.copy(), C))
+        assert got.shape != (m, C) or C == m, (
+            f"one_hot(y, {C}) for {m} examples has shape {got.shape}: one column per example, "
+            f"shape ({C}, {m}) (did you transpose?)"
+        )
+        assert got.shape == (C, m), (
+            f"one_hot(y, {C}) for {m} examples: shape ({C}, {m}), got {got.shape}"
+        )
+        if np.array_equal(got, expected):
+            continue
+        shifted = np.zeros((C, m))
+        shifted[(y.ravel() - 1) % C, np.arange(m)] = 1
+        assert not np.array_equal(got, shifted), (
+            "the 1s are one row too high: class k is row k, counting from 0"
+        )
+        raise AssertionError(
+            f"one_hot(y, {C}) must have a single 1 in each column j, in row y[0, j], and 0 "
+            "elsewhere"
+        )
+
+
+def verify_cross_entropy(target, cases=CLASSES):
+    """Check cross_entropy(A, Y) on each (seed, C, m) of ``cases``."""
+    for seed, C, m in cases:
+        _, A, _, Y = _logits_and_labels(seed, C, m)
+        expected = -np.sum(Y * np.log(A)) / m
+        got = float(target(A.copy(), Y.copy()))
+        if np.isclose(got, expected, rtol=1e-10):
+            continue
+        hints = {
+            "the sum over the examples: divide by m, the number of examples": expected * m,
+            "np.mean over all C x m entries divides by C m: sum over the classes, then divide "
+            "by m": expected / C,
+            "the sign: the cost is minus the log-probability of the true class": -expected,
+            "the log-probability of every class counts: multiply by Y, so that only the true "
+            "class's does": -np.sum(np.log(A)) / m,
+        }
+        hint = next((h for h, wrong in hints.items() if np.isclose(got, wrong, rtol=1e-10)), "")
+        raise AssertionError(
+            f"cross_entropy for C = {C}, m = {m} is {got:.6g}, expected {expected:.6g}"
+            + (f"; check {hint}" if hint else "")
+        )
+
+
+def verify_softmax_backward(target, cases=CLASSES):
+    """Check dZ = (A - Y) / m on each (seed, C, m) of ``cases``."""
+    for seed, C, m in cases:
+        _, A, _, Y = _logits_and_labels(seed, C, m)
+        expected = (A - Y) / m
+        got = np.asarray(target(A.copy(), Y.copy()), dtype=float)
+        assert got.shape == (C, m), f"dZ must have the shape of A, ({C}, {m}), got {got.shape}"
+        if np.allclose(got, expected, rtol=1e-10, atol=1e-15):
+            continue
+        assert m == 1 or not np.allclose(got, A - Y), (
+            "dZ is m times too large: divide by m (in this course d includes the 1/m of the cost)"
+        )
+        assert not np.allclose(got, (Y - A) / m), "dZ has the wrong sign: it is (A - Y) / m"
+        raise AssertionError(
+            f"dZ is off by up to {np.max(np.abs(got - expected)):.3g}: (A - Y) / m"
+        )
+
+
+softmax_test = _exercise_test(verify_softmax)
+one_hot_test = _exercise_test(verify_one_hot)
+cross_entropy_test = _exercise_test(verify_cross_entropy)
+softmax_backward_test = _exercise_test(verify_softmax_backward)

@@ -74,6 +74,12 @@ ASSIGNMENTS = {
             "Optimization_Methods.ipynb",
             ("opt_utils.py", "testCases.py"),
         ),
+        Assignment(
+            "softmax",
+            "notebooks",
+            "Softmax_Regression.ipynb",
+            ("nn_utils.py", "testCases.py"),
+        ),
     )
 }
 

@@ -54,6 +54,11 @@ HIDDEN_CASES = {
     "update_parameters_with_adam": ((43, [4, 3, 1]), (44, [2, 5, 5, 1])),
     "update_lr": ((0.3, 7, 0.5), (0.05, 123, 0.01)),
     "schedule_lr_decay": ((0.3, 2500, 0.5), (0.05, 999, 2.0), (0.07, 12001, 0.1)),
+    # Softmax Regression: (seed, number of classes, number of examples)
+    "softmax": ((51, 5, 3), (52, 3, 12), (53, 7, 2)),
+    "one_hot": ((54, 5, 3), (55, 3, 12), (56, 10, 4)),
+    "cross_entropy": ((57, 5, 3), (58, 3, 12), (59, 8, 6)),
+    "softmax_backward": ((60, 5, 3), (61, 3, 12), (62, 8, 6)),
 }
 
 

@@ -29,15 +29,16 @@ def learner_copy(notebook):
 
 def release(assignments, out, force=False):
     """Write one self-contained folder per assignment under ``out``; return their paths."""
-    written = []
-    for assignment in assignments:
-        folder = out / assignment.folder
+    written = []  # each folder once: graded companions share notebooks/
+    for folder in dict.fromkeys(out / assignment.folder for assignment in assignments):
         if folder.exists() and any(folder.iterdir()) and not force:
             raise FileExistsError(
                 f"{folder} already exists and is not empty; pass --force to replace its files"
             )
+        written.append(folder)
+    for assignment in assignments:
+        folder = out / assignment.folder
         assignment.copy_support_files(folder)
         notebook = nbformat.read(assignment.path, as_version=4)
         nbformat.write(learner_copy(notebook), folder / assignment.notebook)
-        written.append(folder)
     return written
