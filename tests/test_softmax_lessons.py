@@ -5,6 +5,8 @@ import functools
 import numpy as np
 import pytest
 import sklearn.datasets
+from hypothesis import given
+from hypothesis import strategies as st
 
 import nn_utils
 from tests.cross_cpu import assert_same_on_another_cpu
@@ -68,9 +70,10 @@ def test_with_two_classes_softmax_is_the_sigmoid_and_the_cost_the_binary_one():
     assert nb["cross_entropy"](A, nb["one_hot"](y, 2)) == pytest.approx(binary, rel=1e-12)
 
 
-def test_the_backward_step_is_the_numerical_gradient_of_the_cost():
-    rng = np.random.RandomState(0)
-    Z, Y = rng.randn(4, 5) * 2, nb["one_hot"](rng.randint(0, 4, (1, 5)), 4)
+@given(seed=st.integers(0, 2**31 - 1), C=st.integers(2, 6), m=st.integers(1, 7))
+def test_the_backward_step_is_the_numerical_gradient_of_the_cost(seed, C, m):
+    rng = np.random.RandomState(seed)
+    Z, Y = rng.randn(C, m) * 2, nb["one_hot"](rng.randint(0, C, (1, m)), C)
 
     def J(Z_):
         return nb["cross_entropy"](nb["softmax"](Z_), Y)
