@@ -39,11 +39,9 @@ def site():
     """The site `make book` built, served on a free port: (base URL, its folder)."""
     if not (build.SITE / "index.html").is_file():
         pytest.fail("no site to test: run `make book` first (make browser-test does)")
-    handler = functools.partial(_QuietHandler, directory=str(build.SITE))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    served, server = _serve(build.SITE)
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", build.SITE
+        yield served
     finally:
         server.shutdown()
 
@@ -153,6 +151,7 @@ def test_the_test_fails_on_planted_faults_and_names_each_notebook(browser, tmp_p
 
 
 def _serve(folder):
+    """Serve ``folder`` on a free port: ((base URL, folder), the server to shut down)."""
     handler = functools.partial(_QuietHandler, directory=str(folder))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()

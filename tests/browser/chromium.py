@@ -5,12 +5,13 @@ The system's Chromium (Debian's package ``chromium``) when there is one, else th
 message that says how to get one: they never pass without having run.
 """
 
-import re
 import shutil
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import sync_playwright
+
+from tests.book import build
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "tests" / "browser" / "screenshots"
@@ -56,10 +57,8 @@ def chromium_browser():
 
 
 def course_map():
-    """The notebooks of README's course map, in reading order."""
-    table = (ROOT / "README.md").read_text().split("## The notebooks, in order", 1)[1]
-    table = table.split("\n## ", 1)[0]
-    return re.findall(r"^\| \d+ \| \[`([^`]+\.ipynb)`\]", table, flags=re.M)
+    """The notebooks of README's course map, in reading order (as the site's contents)."""
+    return build.course_map()[1]
 
 
 # What a page shows, read in the browser: figures, math, links and dialogs.
