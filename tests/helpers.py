@@ -16,9 +16,10 @@ import numpy as np
 from tests.grading.assignments import ASSIGNMENTS, ROOT
 
 # Which parts exist comes from one list, the grader's (tests/grading/assignments.py): each part's
-# folder and notebook, keyed by its utils module; the companion notebooks are the numbered ones.
+# folder, keyed by its utils module, and its notebook, keyed by its name; the companion notebooks
+# are the numbered ones.
 PART_DIRS = {Path(a.files[0]).stem: ROOT / a.folder for a in ASSIGNMENTS.values()}
-NOTEBOOKS = {Path(a.files[0]).stem: a.path for a in ASSIGNMENTS.values()} | {
+NOTEBOOKS = {a.name: a.path for a in ASSIGNMENTS.values()} | {
     path.stem[3:].lower(): path for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 }
 # Every part's modules import as in its notebook's kernel (``import reg_utils``), here and in the

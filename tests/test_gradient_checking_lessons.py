@@ -5,7 +5,7 @@ import pytest
 
 from tests.helpers import NOTEBOOKS, notebook_definitions, run_quietly
 
-nb = notebook_definitions(NOTEBOOKS["gc_utils"])
+nb = notebook_definitions(NOTEBOOKS["gradient_checking"])
 nb["THRESHOLD"] = 2e-7  # the notebook's constant, set in its setup cell
 THRESHOLD = nb["THRESHOLD"]
 

@@ -18,7 +18,7 @@ from tests.helpers import (
 LN2 = np.log(2)
 
 
-nb = notebook_definitions(NOTEBOOKS["init_utils"])
+nb = notebook_definitions(NOTEBOOKS["initialization"])
 nb.update(zip(("train_X", "train_Y", "test_X", "test_Y"), init_utils.load_dataset()))
 
 

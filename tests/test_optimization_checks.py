@@ -6,7 +6,7 @@ import pytest
 from tests.helpers import NOTEBOOKS, PART_DIRS, load_module, named, notebook_definitions
 
 checks = load_module(PART_DIRS["opt_utils"] / "testCases.py", "optimization_testCases")
-nb = notebook_definitions(NOTEBOOKS["opt_utils"])
+nb = notebook_definitions(NOTEBOOKS["optimization"])
 
 
 def adam_with_fixed_power(

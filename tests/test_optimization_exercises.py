@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from tests.helpers import NOTEBOOKS, PART_DIRS, load_module, notebook_definitions
 
-nb = notebook_definitions(NOTEBOOKS["opt_utils"])
+nb = notebook_definitions(NOTEBOOKS["optimization"])
 
 
 # Random parameters and gradients for layer sizes dims, as the notebook's checks draw them.

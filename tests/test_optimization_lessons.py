@@ -9,7 +9,7 @@ import opt_utils
 from tests.cross_cpu import assert_same_on_another_cpu
 from tests.helpers import NOTEBOOKS, notebook_definitions, run_quietly
 
-nb = notebook_definitions(NOTEBOOKS["opt_utils"])
+nb = notebook_definitions(NOTEBOOKS["optimization"])
 nb["train_X"], nb["train_Y"] = opt_utils.load_dataset()
 LAYERS = [2, 5, 2, 1]
 

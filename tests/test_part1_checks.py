@@ -13,7 +13,7 @@ def checks():
 
 @pytest.fixture(scope="module")
 def nb():
-    return notebook_definitions(NOTEBOOKS["init_utils"])
+    return notebook_definitions(NOTEBOOKS["initialization"])
 
 
 def drawn(scale, order=None):

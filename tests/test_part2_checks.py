@@ -7,7 +7,7 @@ import reg_utils
 from tests.helpers import NOTEBOOKS, PART_DIRS, load_module, named, notebook_definitions
 
 checks = load_module(PART_DIRS["reg_utils"] / "testCases.py", "part2_testCases")
-nb = notebook_definitions(NOTEBOOKS["reg_utils"])
+nb = notebook_definitions(NOTEBOOKS["regularization"])
 
 
 def l2_cost(weights_only=True, factor=2, keys=None):

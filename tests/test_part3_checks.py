@@ -8,7 +8,7 @@ import pytest
 from tests.helpers import NOTEBOOKS, PART_DIRS, load_module, notebook_definitions
 
 checks = load_module(PART_DIRS["gc_utils"] / "testCases.py", "part3_testCases")
-nb = notebook_definitions(NOTEBOOKS["gc_utils"])
+nb = notebook_definitions(NOTEBOOKS["gradient_checking"])
 nb["THRESHOLD"] = 2e-7
 
 

@@ -14,7 +14,7 @@ from tests.helpers import (
     random_network,
 )
 
-nb = notebook_definitions(NOTEBOOKS["reg_utils"])
+nb = notebook_definitions(NOTEBOOKS["regularization"])
 PARAMETER_KEYS = ("W1", "b1", "W2", "b2", "W3", "b3")
 
 

@@ -22,7 +22,7 @@ KEEP_PROBS = [1, 0.95, 0.86, 0.7, 0.5]
 # One standard error of an accuracy near 86% measured on the 200 test examples.
 STANDARD_ERROR = np.sqrt(0.86 * 0.14 / 200)
 
-nb = notebook_definitions(NOTEBOOKS["reg_utils"])
+nb = notebook_definitions(NOTEBOOKS["regularization"])
 nb.update(zip(("train_X", "train_Y", "test_X", "test_Y"), reg_utils.load_2D_dataset()))
 DATA = (nb["train_X"], nb["train_Y"])
 

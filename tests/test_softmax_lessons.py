@@ -12,7 +12,7 @@ import nn_utils
 from tests.cross_cpu import assert_same_on_another_cpu
 from tests.helpers import NOTEBOOKS, notebook_definitions, numerical_gradient
 
-nb = notebook_definitions(NOTEBOOKS["nn_utils"])  # the graded companion that imports nn_utils
+nb = notebook_definitions(NOTEBOOKS["softmax"])  # the graded companion that imports nn_utils
 
 
 def spiral_run():
