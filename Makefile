@@ -32,6 +32,8 @@ benchmark: $(STAMP)
 	{ echo "# Benchmark results (make benchmark)"; echo; \
 	  echo "## One training iteration, utils against a plain NumPy loop"; echo; echo '```text'; \
 	  $(BIN)/python tests/benchmarks/bench_iteration.py; echo '```'; echo; \
+	  echo "## Batch norm's backward pass: the computation graph against equation (5)"; echo; \
+	  echo '```text'; $(BIN)/python -m tests.benchmarks.bench_batchnorm; echo '```'; echo; \
 	  echo "## Notebooks, top to bottom in a fresh kernel"; echo; \
 	  $(BIN)/python tests/benchmarks/bench_notebooks.py; } | tee tests/benchmarks/RESULTS.md
 

@@ -1,4 +1,5 @@
-"""Checks for the exercises of the graded companions: Optimization Methods and Softmax Regression.
+"""Checks for the exercises of the graded companions: Optimization Methods, Batch Normalization
+and Softmax Regression.
 
 Each ``*_test`` check takes the learner's function, runs it on several shapes, seeds and
 hyperparameters, and either prints ``All tests passed.`` or raises ``AssertionError`` saying
@@ -10,6 +11,8 @@ grader (``tests/grading``) runs them with other cases than the public ones.
 import functools
 
 import numpy as np
+
+from nn_utils import BatchNormCache
 
 __all__ = [
     "verify_update_parameters_with_gd",
@@ -40,6 +43,14 @@ __all__ = [
     "one_hot_test",
     "cross_entropy_test",
     "softmax_backward_test",
+    "verify_batchnorm_forward",
+    "verify_batchnorm_inference",
+    "verify_batchnorm_backward",
+    "verify_batchnorm_backward_simple",
+    "batchnorm_inference_test",
+    "batchnorm_forward_test",
+    "batchnorm_backward_test",
+    "batchnorm_backward_simple_test",
 ]
 
 # Public cases: (seed, layer sizes) for the update rules, (m, mini_batch_size, seed) for the
@@ -49,6 +60,8 @@ BATCHES = ((148, 64, 0), (300, 64, 11), (128, 64, 3), (10, 3, 5), (7, 10, 1))
 DECAYS = ((0.5, 2, 1.0), (0.01, 10, 0.3), (0.1, 4500, 1.0), (0.2, 0, 2.0))
 # Softmax Regression: (seed, number of classes C, number of examples m).
 CLASSES = ((1, 3, 5), (2, 4, 1), (3, 6, 9), (4, 2, 7))
+# Batch Normalization: (seed, number of units n, number of examples m).
+UNITS = ((1, 3, 5), (2, 4, 2), (3, 1, 9), (4, 6, 16))
 
 
 class CheckFailed(AssertionError):
@@ -517,3 +530,215 @@ softmax_test = _exercise_test(verify_softmax)
 one_hot_test = _exercise_test(verify_one_hot)
 cross_entropy_test = _exercise_test(verify_cross_entropy)
 softmax_backward_test = _exercise_test(verify_softmax_backward)
+
+
+# Batch Normalization -----------------------------------------------------------------------------
+
+
+def _layer(seed, n, m):
+    """Z (n, m) with a mean and a spread far from 0 and 1, gamma, beta, running mean and var."""
+    rng = np.random.RandomState(seed)
+    Z = rng.randn(n, m) * rng.uniform(0.5, 3, (n, 1)) + rng.randn(n, 1) * 2
+    gamma, beta = rng.randn(n, 1), rng.randn(n, 1)
+    return Z, gamma, beta, rng.randn(n, 1), rng.uniform(0.5, 2, (n, 1))
+
+
+def _normalized(Z, mu, var, epsilon):
+    return (Z - mu) / np.sqrt(var + epsilon)
+
+
+def _same(got, expected):
+    got = np.asarray(got, dtype=float)
+    return got.shape == expected.shape and np.allclose(got, expected, rtol=1e-9, atol=1e-12)
+
+
+def _diagnose(what, got, expected, hints):
+    """Raise with the first hint whose wrong value ``got`` equals, or with the size of the gap."""
+    got = np.asarray(got, dtype=float)
+    assert got.shape == expected.shape, f"{what} has shape {got.shape}, expected {expected.shape}"
+    if _same(got, expected):
+        return
+    for mistake, wrong in hints.items():
+        if _same(got, wrong):
+            raise AssertionError(f"{what}: {mistake}")
+    raise AssertionError(f"{what} is off by up to {np.max(np.abs(got - expected)):.3g}")
+
+
+def verify_batchnorm_forward(target, cases=UNITS, momentum=0.9, epsilon=1e-5):
+    """Check the training-mode forward pass: the normalized output, the cache and the running
+    averages, on each (seed, n, m) of ``cases``."""
+    for seed, n, m in cases:
+        Z, gamma, beta, running_mean, running_var = _layer(seed, n, m)
+        inputs = [Z, gamma, beta, running_mean, running_var]
+        copies = [x.copy() for x in inputs]
+        out = target(*copies, momentum, epsilon)
+        names = ("Z", "gamma", "beta", "running_mean", "running_var")
+        for name, before, after in zip(names, inputs, copies):
+            assert np.array_equal(before, after), (
+                f"batchnorm_forward changed {name} in place: return new arrays"
+            )
+        assert isinstance(out, tuple) and len(out) == 4, (
+            "return (Z_tilde, cache, running_mean, running_var)"
+        )
+        Z_tilde, cache, new_mean, new_var = out
+        mu, var = Z.mean(axis=1, keepdims=True), Z.var(axis=1, keepdims=True)
+        Z_norm = _normalized(Z, mu, var, epsilon)
+        where = f"for n = {n} units and m = {m} examples"
+        unbiased = Z.var(axis=1, ddof=1, keepdims=True) if m > 1 else var
+        _diagnose(
+            f"Z_tilde {where}",
+            Z_tilde,
+            gamma * Z_norm + beta,
+            {
+                "the mean and variance are taken over the units; each unit (row) has its own, "
+                "over the examples: axis=1, keepdims=True": gamma
+                * _normalized(Z, Z.mean(axis=0), Z.var(axis=0), epsilon)
+                + beta,
+                "the variance divides by m - 1 (ddof=1); batch norm uses the batch's own "
+                "variance, np.var's default ddof=0": gamma * _normalized(Z, mu, unbiased, epsilon)
+                + beta,
+                "epsilon goes inside the square root, sqrt(var + epsilon), not "
+                "sqrt(var) + epsilon": gamma * (Z - mu) / (np.sqrt(var) + epsilon) + beta,
+                "it is not scaled by gamma and shifted by beta: Z_tilde = gamma * Z_norm + beta": (
+                    Z_norm
+                ),
+            },
+        )
+        fields = (("Z", Z), ("Z_norm", Z_norm), ("mu", mu), ("var", var), ("gamma", gamma))
+        assert all(hasattr(cache, field) for field, _ in fields), (
+            "cache must be BatchNormCache(Z, Z_norm, mu, var, gamma, epsilon), as written"
+        )
+        for field, want in fields:
+            _diagnose(f"cache.{field} {where}", getattr(cache, field), want, {})
+        swapped = momentum * mu + (1 - momentum) * running_mean
+        _diagnose(
+            f"running_mean {where}",
+            new_mean,
+            momentum * running_mean + (1 - momentum) * mu,
+            {
+                "the momentum weights are swapped: momentum * running_mean + (1 - momentum) "
+                "* mu, so that the average moves slowly": swapped,
+                "it is the batch's mean: average it into running_mean, momentum * running_mean "
+                "+ (1 - momentum) * mu": mu,
+            },
+        )
+        _diagnose(
+            f"running_var {where}",
+            new_var,
+            momentum * running_var + (1 - momentum) * var,
+            {
+                "the momentum weights are swapped: momentum * running_var + (1 - momentum) "
+                "* var": momentum * var + (1 - momentum) * running_var,
+                "it averages the variance with ddof=1: use the batch's variance, ddof=0": (
+                    momentum * running_var + (1 - momentum) * unbiased
+                ),
+            },
+        )
+
+
+def verify_batchnorm_inference(target, cases=UNITS, epsilon=1e-5):
+    """Check the test-mode forward pass on each (seed, n, m) of ``cases``: the running averages
+    normalize, and stay as they are."""
+    for seed, n, m in cases:
+        Z, gamma, beta, running_mean, running_var = _layer(seed, n, m)
+        inputs = [Z, gamma, beta, running_mean, running_var]
+        copies = [x.copy() for x in inputs]
+        got = target(*copies, epsilon)
+        for name, before, after in zip(("running_mean", "running_var"), inputs[3:], copies[3:]):
+            assert np.array_equal(before, after), (
+                f"{name} changed: in test mode the running averages are read, never updated"
+            )
+        assert np.array_equal(Z, copies[0]), "Z changed in place: compute on a copy"
+        mu, var = Z.mean(axis=1, keepdims=True), Z.var(axis=1, keepdims=True)
+        _diagnose(
+            f"Z_tilde for n = {n} units and m = {m} examples",
+            got,
+            gamma * _normalized(Z, running_mean, running_var, epsilon) + beta,
+            {
+                "it is normalized with the batch's mean and variance: at test time use "
+                "running_mean and running_var, so that each example's output depends on it "
+                "alone": gamma * _normalized(Z, mu, var, epsilon) + beta,
+                "epsilon goes inside the square root, sqrt(running_var + epsilon)": gamma
+                * (Z - running_mean)
+                / (np.sqrt(running_var) + epsilon)
+                + beta,
+                "it is not scaled by gamma and shifted by beta": _normalized(
+                    Z, running_mean, running_var, epsilon
+                ),
+            },
+        )
+
+
+def _verify_bn_backward(target, cases, epsilon):
+    for seed, n, m in cases:
+        Z, gamma, beta, _, _ = _layer(seed, n, m)
+        dZ_tilde = np.random.RandomState(seed + 100).randn(n, m) / max(m, 2)
+        mu, var = Z.mean(axis=1, keepdims=True), Z.var(axis=1, keepdims=True)
+        Z_norm = _normalized(Z, mu, var, epsilon)
+        cache = BatchNormCache(Z, Z_norm, mu, var, gamma, epsilon)
+        out = target(dZ_tilde.copy(), cache)
+        assert isinstance(out, tuple) and len(out) == 3, "return (dZ, dgamma, dbeta)"
+        dZ, dgamma, dbeta = out
+        where = f"for n = {n} units and m = {m} examples"
+        dZ_norm = dZ_tilde * gamma
+        std = np.sqrt(var + epsilon)
+        expected = (
+            m * dZ_norm
+            - dZ_norm.sum(axis=1, keepdims=True)
+            - Z_norm * np.sum(dZ_norm * Z_norm, axis=1, keepdims=True)
+        ) / (m * std)
+        _diagnose(
+            f"dbeta {where}",
+            dbeta,
+            dZ_tilde.sum(axis=1, keepdims=True),
+            {
+                "it averages over the examples; sum them (dZ_tilde already holds the 1/m)": (
+                    dZ_tilde.mean(axis=1, keepdims=True)
+                )
+            },
+        )
+        _diagnose(
+            f"dgamma {where}",
+            dgamma,
+            np.sum(dZ_tilde * Z_norm, axis=1, keepdims=True),
+            {
+                "it multiplies dZ_tilde by Z; gamma scales Z_norm, so multiply by Z_norm": np.sum(
+                    dZ_tilde * Z, axis=1, keepdims=True
+                )
+            },
+        )
+        _diagnose(
+            f"dZ {where}",
+            dZ,
+            expected,
+            {
+                "it treats the batch's mean and variance as constants (gamma * dZ_tilde / "
+                "sqrt(var + epsilon)); they depend on every column of Z, so backpropagate "
+                "through mu and var too": dZ_norm / std,
+                "it backpropagates through var but not through mu": (
+                    m * dZ_norm - Z_norm * np.sum(dZ_norm * Z_norm, axis=1, keepdims=True)
+                )
+                / (m * std),
+                "it backpropagates through mu but not through var": (
+                    m * dZ_norm - dZ_norm.sum(axis=1, keepdims=True)
+                )
+                / (m * std),
+                "it misses the factor gamma: dZ_norm = gamma * dZ_tilde": expected / gamma,
+            },
+        )
+
+
+def verify_batchnorm_backward(target, cases=UNITS, epsilon=1e-5):
+    """Check (dZ, dgamma, dbeta) from the training-mode cache on each (seed, n, m) of ``cases``."""
+    _verify_bn_backward(target, cases, epsilon)
+
+
+def verify_batchnorm_backward_simple(target, cases=UNITS, epsilon=1e-5):
+    """Check the simplified backward: the same (dZ, dgamma, dbeta) as the computation graph's."""
+    _verify_bn_backward(target, cases, epsilon)
+
+
+batchnorm_forward_test = _exercise_test(verify_batchnorm_forward)
+batchnorm_inference_test = _exercise_test(verify_batchnorm_inference)
+batchnorm_backward_test = _exercise_test(verify_batchnorm_backward)
+batchnorm_backward_simple_test = _exercise_test(verify_batchnorm_backward_simple)

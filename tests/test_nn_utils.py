@@ -136,3 +136,126 @@ def test_training_records_costs_and_copies_for_early_stopping():
 def test_bad_input_gets_an_error_naming_the_argument(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+# Batch normalization
+
+
+def _bn_layer(rng, n, m):
+    Z = rng.randn(n, m) * rng.uniform(0.5, 3, (n, 1)) + rng.randn(n, 1)
+    return Z, rng.randn(n, 1), rng.randn(n, 1), rng.randn(n, 1), rng.uniform(0.5, 2, (n, 1))
+
+
+@given(n=st.integers(1, 5), m=st.integers(2, 8), seed=st.integers(0, 2**31 - 1))
+def test_batchnorm_backward_is_the_numerical_gradient_in_both_modes(n, m, seed):
+    rng = np.random.RandomState(seed)
+    Z, gamma, beta, mean, var = _bn_layer(rng, n, m)
+    weights = rng.randn(n, m)  # J = sum(weights * Z_tilde): dZ_tilde = weights
+    layer = {"Z": Z, "gamma": gamma, "beta": beta}
+
+    for mode in ("train", "test"):
+        if mode == "train":
+            out, cache, _, _ = nn_utils.batchnorm_forward(Z, gamma, beta, mean, var)
+        else:
+            out = nn_utils.batchnorm_inference(Z, gamma, beta, mean, var)
+            cache = nn_utils.BatchNormCache(
+                Z, (Z - mean) / np.sqrt(var + 1e-5), mean, var, gamma, 1e-5, training=False
+            )
+        dZ, dgamma, dbeta = nn_utils.batchnorm_backward(weights, cache)
+
+        def J(mode=mode):
+            if mode == "train":
+                return np.sum(weights * nn_utils.batchnorm_forward(Z, gamma, beta, mean, var)[0])
+            return np.sum(weights * nn_utils.batchnorm_inference(Z, gamma, beta, mean, var))
+
+        np.testing.assert_allclose(cache.gamma * cache.Z_norm + beta, out, rtol=1e-12, atol=1e-14)
+        error, per_key = gradient_error(J, layer, {"dZ": dZ, "dgamma": dgamma, "dbeta": dbeta})
+        assert error < 1e-7, (mode, per_key)
+
+
+@given(
+    dims=st.lists(st.integers(2, 5), min_size=2, max_size=5),
+    classes=st.sampled_from([1, 3]),
+    m=st.integers(2, 6),
+    seed=st.integers(0, 2**31 - 1),
+    mode=st.sampled_from(["train", "test"]),
+)
+def test_a_batchnorm_network_backpropagates_in_both_modes(dims, classes, m, seed, mode):
+    rng = np.random.RandomState(seed)
+    dims = dims + [classes]
+    parameters, running = nn_utils.initialize_parameters_bn(dims, "xavier", seed)
+    parameters = {k: v + 0.3 * rng.randn(*v.shape) for k, v in parameters.items()}
+    running = {k: v + 0.3 * rng.rand(*v.shape) for k, v in running.items()}
+    X = rng.randn(dims[0], m)
+    Y = (
+        np.eye(classes)[:, rng.randint(0, classes, m)]
+        if classes > 1
+        else rng.randint(0, 2, (1, m))
+    )
+    AL, caches, _ = nn_utils.forward_propagation_bn(X, parameters, running, mode, "tanh")
+    grads = nn_utils.backward_propagation_bn(AL, Y, caches, parameters, "tanh")
+    assert sorted(grads) == sorted("d" + k for k in parameters)
+
+    def J():
+        Z = nn_utils.forward_propagation_bn(X, parameters, running, mode, "tanh")[1][-1][0].Z
+        if classes == 1:
+            return cross_entropy_from_logits(Z, Y)
+        return float(np.mean(logsumexp(Z, axis=0) - np.sum(Y * Z, axis=0)))
+
+    error, per_key = gradient_error(J, parameters, grads)
+    assert error < 1e-7, per_key
+
+
+def test_the_running_averages_move_in_training_and_stay_in_test_mode():
+    rng = np.random.RandomState(0)
+    parameters, running = nn_utils.initialize_parameters_bn([3, 4, 1], seed=0)
+    X = rng.randn(3, 10) + 5
+    _, caches, trained = nn_utils.forward_propagation_bn(X, parameters, running, "train")
+    mu = caches[0][1].mu
+    np.testing.assert_allclose(trained["mean1"], 0.9 * running["mean1"] + 0.1 * mu)
+    _, _, tested = nn_utils.forward_propagation_bn(X, parameters, trained, "test")
+    assert all(np.array_equal(tested[k], trained[k]) for k in trained)
+    assert not np.array_equal(running["mean1"], trained["mean1"])  # a new dict, old one kept
+
+
+def test_without_batchnorm_train_bn_trains_the_plain_network_on_the_same_weights():
+    with_bn, _ = nn_utils.initialize_parameters_bn([4, 3, 2, 1], seed=7)
+    plain = nn_utils.initialize_parameters_deep([4, 3, 2, 1], seed=7)
+    assert all(np.array_equal(with_bn[k], plain[k]) for k in plain if k[0] == "W")
+    assert set(with_bn) - set(plain) == {"gamma1", "beta1", "gamma2", "beta2"}
+    assert set(plain) - set(with_bn) == {"b1", "b2"}
+    rng = np.random.RandomState(1)
+    X = rng.randn(4, 30)
+    Y = (X[:1] > 0).astype(int)
+    parameters, running, costs = nn_utils.train_bn(X, Y, [4, 3, 2, 1], batchnorm=False)
+    assert running == {} and "b1" in parameters and costs[-1] < costs[0]
+    np.testing.assert_array_equal(
+        nn_utils.predict_bn(parameters, running, X), nn_utils.predict_dec(parameters, X)
+    )
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"X": np.ones((3, 5))}, r"X must have shape \(2, m\)"),
+        ({"Y": np.ones((1, 4))}, r"Y must have shape \(1, 5\)"),
+        ({"mini_batch_size": 0}, "mini_batch_size must be a positive integer"),
+        ({"momentum": 1.0}, r"momentum must be in \[0, 1\)"),
+        ({"learning_rate": -0.1}, "learning_rate must be > 0"),
+    ],
+)
+def test_train_bn_names_the_bad_argument(change, message):
+    arguments = {"X": np.ones((2, 5)), "Y": np.ones((1, 5)), "layers_dims": [2, 3, 1]} | change
+    with pytest.raises(ValueError, match=message):
+        nn_utils.train_bn(**arguments)
+
+
+def test_a_scale_per_layer_draws_each_layer_at_its_own_standard_deviation():
+    parameters = nn_utils.initialize_parameters_deep([20, 30, 40, 1], [0.1, 1.0, 0.5], seed=2)
+    rng = np.random.RandomState(2)
+    for l, std in zip(range(1, 4), (0.1, 1.0, 0.5)):
+        np.testing.assert_array_equal(
+            parameters[f"W{l}"], rng.randn(*parameters[f"W{l}"].shape) * std
+        )
+    with pytest.raises(ValueError, match=r"one number per layer \(3\)"):
+        nn_utils.initialize_parameters_deep([20, 30, 40, 1], [0.1, 1.0])

@@ -75,6 +75,12 @@ ASSIGNMENTS = {
             ("opt_utils.py", "testCases.py"),
         ),
         Assignment(
+            "batchnorm",
+            "notebooks",
+            "Batch_Normalization.ipynb",
+            ("nn_utils.py", "testCases.py"),
+        ),
+        Assignment(
             "softmax",
             "notebooks",
             "Softmax_Regression.ipynb",
