@@ -26,14 +26,17 @@ SUBMISSIONS ?= submissions
 grade: $(STAMP)
 	$(BIN)/python -m tests.grading grade $(SUBMISSIONS)
 
-# Timings on this machine: one training iteration against plain NumPy, and every notebook top to
-# bottom in a fresh kernel; the table goes to tests/benchmarks/RESULTS.md.
+# Timings on this machine: one training iteration against plain NumPy, batch norm's backward passes,
+# a search's trials on one worker and on all, and every notebook top to bottom in a fresh kernel;
+# the results go to tests/benchmarks/RESULTS.md.
 benchmark: $(STAMP)
 	{ echo "# Benchmark results (make benchmark)"; echo; \
 	  echo "## One training iteration, utils against a plain NumPy loop"; echo; echo '```text'; \
 	  $(BIN)/python tests/benchmarks/bench_iteration.py; echo '```'; echo; \
 	  echo "## Batch norm's backward pass: the computation graph against equation (5)"; echo; \
 	  echo '```text'; $(BIN)/python -m tests.benchmarks.bench_batchnorm; echo '```'; echo; \
+	  echo "## A hyperparameter search: pandas's compute or caviar's"; echo; \
+	  echo '```text'; $(BIN)/python -m tests.benchmarks.bench_search; echo '```'; echo; \
 	  echo "## Notebooks, top to bottom in a fresh kernel"; echo; \
 	  $(BIN)/python tests/benchmarks/bench_notebooks.py; } | tee tests/benchmarks/RESULTS.md
 

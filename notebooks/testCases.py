@@ -1,5 +1,5 @@
-"""Checks for the exercises of the graded companions: Optimization Methods, Batch Normalization
-and Softmax Regression.
+"""Checks for the exercises of the graded companions: Optimization Methods, Hyperparameter
+Search, Batch Normalization and Softmax Regression.
 
 Each ``*_test`` check takes the learner's function, runs it on several shapes, seeds and
 hyperparameters, and either prints ``All tests passed.`` or raises ``AssertionError`` saying
@@ -43,6 +43,10 @@ __all__ = [
     "one_hot_test",
     "cross_entropy_test",
     "softmax_backward_test",
+    "verify_sample_learning_rate",
+    "verify_sample_beta",
+    "sample_learning_rate_test",
+    "sample_beta_test",
     "verify_batchnorm_forward",
     "verify_batchnorm_inference",
     "verify_batchnorm_backward",
@@ -60,6 +64,8 @@ BATCHES = ((148, 64, 0), (300, 64, 11), (128, 64, 3), (10, 3, 5), (7, 10, 1))
 DECAYS = ((0.5, 2, 1.0), (0.01, 10, 0.3), (0.1, 4500, 1.0), (0.2, 0, 2.0))
 # Softmax Regression: (seed, number of classes C, number of examples m).
 CLASSES = ((1, 3, 5), (2, 4, 1), (3, 6, 9), (4, 2, 7))
+# Hyperparameter Search: (seed, number of samples n).
+SAMPLES = ((0, 1), (1, 5), (2, 40))
 # Batch Normalization: (seed, number of units n, number of examples m).
 UNITS = ((1, 3, 5), (2, 4, 2), (3, 1, 9), (4, 6, 16))
 
@@ -530,6 +536,63 @@ softmax_test = _exercise_test(verify_softmax)
 one_hot_test = _exercise_test(verify_one_hot)
 cross_entropy_test = _exercise_test(verify_cross_entropy)
 softmax_backward_test = _exercise_test(verify_softmax_backward)
+
+
+# Hyperparameter Search ---------------------------------------------------------------------------
+
+
+def _verify_sampler(target, cases, name, low, high, transform, exponents, spread_hint):
+    """Check a sampler of ``n`` values from ``rng``: shape, range, its use of ``rng``, and that
+    log10 of ``transform`` of the values is uniform over the interval ``exponents``."""
+    for seed, n in cases + ((3, 20000),):
+        draws = [target(n, np.random.RandomState(seed)) for _ in range(2)]
+        got = np.asarray(draws[0], dtype=float)
+        assert got.shape == (n,), (
+            f"{name}({n}, rng) must return {n} values, shape ({n},), got {got.shape}"
+        )
+        assert np.array_equal(got, np.asarray(draws[1], dtype=float)), (
+            f"{name} gave other values for the same seed: draw from rng "
+            "(rng.uniform or rng.rand), not from np.random"
+        )
+        bad = got[~((got >= low) & (got <= high))]
+        assert bad.size == 0, f"{name} gave {bad[0]:.6g}, outside [{low:g}, {high:g}]" + (
+            "; these look like 1 - beta: return 1 - 10**r"
+            if name == "sample_beta" and bad[0] < 0.5
+            else ""
+        )
+    other = np.asarray(target(5, np.random.RandomState(4)), dtype=float)
+    assert not np.array_equal(
+        other, np.asarray(target(5, np.random.RandomState(5)), dtype=float)
+    ), f"{name} gave the same values for two seeds: draw from the rng passed in"
+    edges = np.linspace(*exponents, 5)
+    shares = np.histogram(np.log10(transform(got)), edges)[0] / got.size
+    assert np.all(np.abs(shares - 0.25) < 0.03), (
+        f"{name}: the four equal stretches of the log scale between {low:g} and {high:g} hold "
+        f"{', '.join(f'{share:.0%}' for share in shares)} of the values, not 25% each: "
+        + spread_hint
+    )
+
+
+def verify_sample_learning_rate(target, cases=SAMPLES):
+    """Check n learning rates 10**r, r uniform in [-4, 0], drawn from rng."""
+    _verify_sampler(
+        target, cases, "sample_learning_rate", 1e-4, 1.0, lambda a: a, (-4, 0),
+        "sampling uniformly between 1e-4 and 1 puts 90% of the rates above 0.1; sample the "
+        "exponent r = rng.uniform(-4, 0, n) and return 10**r",
+    )  # fmt: skip
+
+
+def verify_sample_beta(target, cases=SAMPLES):
+    """Check n values of beta = 1 - 10**r, r uniform in [-3, -1], drawn from rng."""
+    _verify_sampler(
+        target, cases, "sample_beta", 0.9, 0.999, lambda b: 1 - b, (-3, -1),
+        "sampling beta uniformly between 0.9 and 0.999 puts only 9% of the values above 0.99; "
+        "sample the exponent of 1 - beta, r = rng.uniform(-3, -1, n), and return 1 - 10**r",
+    )  # fmt: skip
+
+
+sample_learning_rate_test = _exercise_test(verify_sample_learning_rate)
+sample_beta_test = _exercise_test(verify_sample_beta)
 
 
 # Batch Normalization -----------------------------------------------------------------------------

@@ -75,6 +75,12 @@ ASSIGNMENTS = {
             ("opt_utils.py", "testCases.py"),
         ),
         Assignment(
+            "hyperparameter_search",
+            "notebooks",
+            "Hyperparameter_Search.ipynb",
+            ("nn_utils.py", "testCases.py"),
+        ),
+        Assignment(
             "batchnorm",
             "notebooks",
             "Batch_Normalization.ipynb",

@@ -59,6 +59,9 @@ HIDDEN_CASES = {
     "one_hot": ((54, 5, 3), (55, 3, 12), (56, 10, 4)),
     "cross_entropy": ((57, 5, 3), (58, 3, 12), (59, 8, 6)),
     "softmax_backward": ((60, 5, 3), (61, 3, 12), (62, 8, 6)),
+    # Hyperparameter Search: (seed, number of samples)
+    "sample_learning_rate": ((61, 3), (62, 17), (63, 1)),
+    "sample_beta": ((64, 3), (65, 17), (66, 1)),
     # Batch Normalization: (seed, number of units, number of examples)
     "batchnorm_forward": ((71, 5, 3), (72, 2, 20), (73, 7, 4)),
     "batchnorm_inference": ((74, 5, 3), (75, 2, 20), (76, 7, 1)),
