@@ -1,5 +1,6 @@
 """Checks for the exercises of the graded companions: Optimization Methods, Hyperparameter
-Search, Batch Normalization and Softmax Regression.
+Search, Batch Normalization, Softmax Regression and TensorFlow Introduction (whose checks import
+TensorFlow when they run, so that the other notebooks do not wait for it).
 
 Each ``*_test`` check takes the learner's function, runs it on several shapes, seeds and
 hyperparameters, and either prints ``All tests passed.`` or raises ``AssertionError`` saying
@@ -9,6 +10,7 @@ grader (``tests/grading``) runs them with other cases than the public ones.
 """
 
 import functools
+import os
 
 import numpy as np
 
@@ -47,6 +49,20 @@ __all__ = [
     "verify_sample_beta",
     "sample_learning_rate_test",
     "sample_beta_test",
+    "verify_linear_function",
+    "verify_sigmoid",
+    "verify_one_hot_matrix",
+    "verify_initialize_parameters",
+    "verify_forward_propagation",
+    "verify_compute_total_loss",
+    "verify_model",
+    "linear_function_test",
+    "sigmoid_test",
+    "one_hot_matrix_test",
+    "initialize_parameters_test",
+    "forward_propagation_test",
+    "compute_total_loss_test",
+    "model_test",
     "verify_batchnorm_forward",
     "verify_batchnorm_inference",
     "verify_batchnorm_backward",
@@ -64,6 +80,10 @@ BATCHES = ((148, 64, 0), (300, 64, 11), (128, 64, 3), (10, 3, 5), (7, 10, 1))
 DECAYS = ((0.5, 2, 1.0), (0.01, 10, 0.3), (0.1, 4500, 1.0), (0.2, 0, 2.0))
 # Softmax Regression: (seed, number of classes C, number of examples m).
 CLASSES = ((1, 3, 5), (2, 4, 1), (3, 6, 9), (4, 2, 7))
+# TensorFlow Introduction: (seed, number of examples m), the network's layer sizes, labels.
+EXAMPLES = ((1, 5), (2, 1), (3, 32))
+TF_LAYERS = [64, 25, 12, 6]
+LABELS = (0, 3, 5)
 # Hyperparameter Search: (seed, number of samples n).
 SAMPLES = ((0, 1), (1, 5), (2, 40))
 # Batch Normalization: (seed, number of units n, number of examples m).
@@ -805,3 +825,235 @@ batchnorm_forward_test = _exercise_test(verify_batchnorm_forward)
 batchnorm_inference_test = _exercise_test(verify_batchnorm_inference)
 batchnorm_backward_test = _exercise_test(verify_batchnorm_backward)
 batchnorm_backward_simple_test = _exercise_test(verify_batchnorm_backward_simple)
+
+
+# TensorFlow Introduction -------------------------------------------------------------------------
+
+
+def _tensorflow():
+    """Import TensorFlow as the notebook does: without its start-up messages or oneDNN."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    import tensorflow
+
+    return tensorflow
+
+
+def _values(x):
+    """The values of a tensor, a variable or the grader's copy of one, as a NumPy array."""
+    return np.asarray(x.numpy() if callable(getattr(x, "numpy", None)) else x)
+
+
+def _is_variable(x):
+    return getattr(x, "is_variable", False) or "Variable" in type(x).__name__
+
+
+def _tf_network(seed, m):
+    """float32 parameters W1..b3 of the [64, 25, 12, 6] network, inputs X (64, m), one-hot Y."""
+    rng = np.random.RandomState(seed)
+    parameters = {}
+    for l in range(1, 4):
+        n, n_prev = TF_LAYERS[l], TF_LAYERS[l - 1]
+        parameters[f"W{l}"] = (rng.randn(n, n_prev) / np.sqrt(n_prev)).astype(np.float32)
+        parameters[f"b{l}"] = (rng.randn(n, 1) * 0.1).astype(np.float32)
+    X = rng.rand(64, m).astype(np.float32)
+    Y = np.eye(6, dtype=np.float32)[:, rng.randint(0, 6, m)]
+    return parameters, X, Y
+
+
+def _tf_logits(X, parameters):
+    A = X.astype(np.float64)
+    for l in range(1, 4):
+        Z = parameters[f"W{l}"].astype(np.float64) @ A + parameters[f"b{l}"]
+        A = np.maximum(Z, 0)
+    return Z
+
+
+def _cross_entropies(logits, labels):
+    """The cross-entropy of each column of ``logits`` against one-hot ``labels``, in float64."""
+    shifted = logits - logits.max(axis=0, keepdims=True)
+    log_softmax = shifted - np.log(np.exp(shifted).sum(axis=0, keepdims=True))
+    return -np.sum(labels * log_softmax, axis=0)
+
+
+def verify_linear_function(target, cases=None):
+    """Check Y = WX + b with X (3, 1), W (4, 3) and b (4, 1) drawn in that order after
+    np.random.seed(1) (the function takes no argument: no cases)."""
+    got = _values(target())
+    np.random.seed(1)
+    X, W, b = np.random.randn(3, 1), np.random.randn(4, 3), np.random.randn(4, 1)
+    assert got.shape == (4, 1), f"Y must have shape (4, 1), got {got.shape}"
+    if np.allclose(got, W @ X + b, rtol=1e-6):
+        return
+    np.random.seed(1)
+    W2, X2, b2 = np.random.randn(4, 3), np.random.randn(3, 1), np.random.randn(4, 1)
+    assert not np.allclose(got, W2 @ X2 + b2, rtol=1e-6), (
+        "the draws are in another order: after np.random.seed(1), draw X, then W, then b"
+    )
+    raise AssertionError("Y is not W X + b: tf.add(tf.matmul(W, X), b)")
+
+
+def verify_sigmoid(target, cases=(-1, 0, 0.5, 12)):
+    """Check sigmoid(z) = 1 / (1 + e**-z) as a float32 tensor, for ints and floats."""
+    for z in cases:
+        got = target(z)
+        values = _values(got)
+        assert values.dtype == np.float32, (
+            f"sigmoid({z!r}) has dtype {values.dtype}: cast z with tf.cast(z, tf.float32) first"
+        )
+        expected = 1 / (1 + np.exp(-np.float64(z)))
+        assert np.allclose(values, expected, rtol=1e-6), (
+            f"sigmoid({z!r}) = {values}, expected {expected:.6f}"
+        )
+
+
+def verify_one_hot_matrix(target, cases=LABELS, depth=6):
+    """Check the one-hot vector of shape (depth,) of each label of ``cases``."""
+    for label in cases:
+        got = _values(target(label, depth))
+        assert got.shape == (depth,), (
+            f"one_hot_matrix({label}) has shape {got.shape}: reshape it to [depth], a vector of "
+            f"{depth}"
+        )
+        assert np.array_equal(got, np.eye(depth)[label]), (
+            f"one_hot_matrix({label}) = {got}: a single 1, at index {label}"
+        )
+
+
+def verify_initialize_parameters(target, cases=None):
+    """Check W1..b3 of the [64, 25, 12, 6] network: tf.Variables drawn by GlorotNormal(seed=1)
+    (the function takes no argument: no cases)."""
+    tf = _tensorflow()
+
+    parameters = target()
+    names = [f"{k}{l}" for l in range(1, 4) for k in "Wb"]
+    assert isinstance(parameters, dict) and set(parameters) >= set(names), (
+        f"return a dict with keys {names}"
+    )
+    for l in range(1, 4):
+        for key, shape in (
+            (f"W{l}", (TF_LAYERS[l], TF_LAYERS[l - 1])),
+            (f"b{l}", (TF_LAYERS[l], 1)),
+        ):
+            value = parameters[key]
+            got = _values(value)
+            assert got.shape == shape, f"{key} has shape {got.shape}, expected {shape}" + (
+                ": W[l] is (n[l], n[l-1]), one row per unit" if got.shape == shape[::-1] else ""
+            )
+            assert _is_variable(value), (
+                f"{key} must be a tf.Variable, so that the tape and the optimizer can change it"
+            )
+            expected = tf.keras.initializers.GlorotNormal(seed=1)(shape=shape).numpy()
+            if np.array_equal(got, expected):
+                continue
+            uniform = tf.keras.initializers.GlorotUniform(seed=1)(shape=shape).numpy()
+            assert not np.array_equal(got, uniform), (
+                f"{key} is drawn by GlorotUniform: use tf.keras.initializers.GlorotNormal(seed=1)"
+            )
+            raise AssertionError(
+                f"{key} is not what tf.keras.initializers.GlorotNormal(seed=1) draws for shape "
+                f"{shape}: call initializer(shape={shape})"
+            )
+
+
+def verify_forward_propagation(target, cases=EXAMPLES):
+    """Check the logits Z3 of LINEAR -> RELU -> LINEAR -> RELU -> LINEAR on each (seed, m)."""
+    for seed, m in cases:
+        parameters, X, _ = _tf_network(seed, m)
+        got = _values(target(X, dict(parameters)))
+        expected = _tf_logits(X, parameters)
+        assert got.shape == (6, m), (
+            f"the logits of {m} examples have shape (6, {m}), got {got.shape}"
+        )
+        if np.allclose(got, expected, rtol=1e-4, atol=1e-5):
+            continue
+        hints = {
+            "a ReLU is applied to Z3: return the logits, with no activation": np.maximum(
+                expected, 0
+            ),
+            "a softmax is applied to Z3: return the logits; the loss applies the softmax "
+            "(from_logits=True)": np.exp(expected - expected.max(0))
+            / np.exp(expected - expected.max(0)).sum(0),
+        }
+        hint = next(
+            (h for h, wrong in hints.items() if np.allclose(got, wrong, rtol=1e-4, atol=1e-5)), ""
+        )
+        raise AssertionError(
+            f"the logits are off by up to {np.max(np.abs(got - expected)):.3g}"
+            + (f": {hint}" if hint else "")
+        )
+
+
+def verify_compute_total_loss(target, cases=EXAMPLES):
+    """Check the sum over the examples of the softmax cross-entropy of the logits, (6, m)."""
+    for seed, m in cases:
+        parameters, X, Y = _tf_network(seed, m)
+        logits = (_tf_logits(X, parameters) * 3).astype(np.float32)
+        got = float(_values(target(logits, Y)))
+        losses = _cross_entropies(logits.astype(np.float64), Y)
+        expected = losses.sum()
+        if np.isclose(got, expected, rtol=1e-5):
+            continue
+        softmax = np.exp(logits - logits.max(0)) / np.exp(logits - logits.max(0)).sum(0)
+        hints = {
+            "it is the mean over the examples (reduce_mean): the total loss is their sum, "
+            "tf.reduce_sum": losses.mean(),
+            "labels and logits are not transposed: Keras's losses want one row per example, "
+            "so pass tf.transpose(labels) and tf.transpose(logits)": _cross_entropies(
+                logits.T.astype(np.float64), Y.T
+            ).sum(),
+            "a softmax is applied before a loss with from_logits=True: pass the logits "
+            "themselves": _cross_entropies(softmax.astype(np.float64), Y).sum(),
+            "the logits are read as probabilities: set from_logits=True": -np.sum(
+                Y * np.log(np.clip(logits / logits.sum(0), 1e-7, 1 - 1e-7))
+            ),
+        }
+        hint = next((h for h, wrong in hints.items() if np.isclose(got, wrong, rtol=1e-5)), "")
+        raise AssertionError(
+            f"the total loss of {m} examples is {got:.6g}, expected {expected:.6g}"
+            + (f": {hint}" if hint else "")
+        )
+
+
+def verify_model(target, cases=((5, 96, 48),)):
+    """Train ``model`` briefly on each (seed, m_train, m_test) of random separable data, given as
+    arrays of one row per example, and check what it returns: the cost per example each epoch,
+    falling, and the accuracies."""
+    for seed, m_train, m_test in cases:
+        rng = np.random.RandomState(seed)
+        centers = rng.rand(64, 6).astype(np.float32)
+        labels = rng.randint(0, 6, m_train + m_test)
+        X = centers[:, labels].T + 0.05 * rng.randn(m_train + m_test, 64).astype(np.float32)
+        Y = np.eye(6, dtype=np.float32)[labels]
+        data = (X[:m_train], Y[:m_train], X[m_train:], Y[m_train:])  # one row per example
+        out = target(*data, learning_rate=0.01, num_epochs=10, minibatch_size=16, print_cost=False)
+        assert isinstance(out, tuple) and len(out) == 4, (
+            "model returns (parameters, costs, train_acc, test_acc)"
+        )
+        _, costs, train_acc, test_acc = out
+        costs = [float(_values(c)) for c in costs]
+        assert len(costs) >= 1 and all(np.isfinite(costs)), (
+            f"costs must be finite numbers, got {costs}"
+        )
+        assert costs[0] < 2 * np.log(6), (
+            f"the first cost is {costs[0]:.4g}, more than the {np.log(6):.3f} of a guess per "
+            "example: divide the epoch's total loss by the number of examples m"
+        )
+        assert costs[-1] < costs[0], f"the cost does not fall: {costs}"
+        accuracies = [float(_values(a)) for a in list(train_acc) + list(test_acc)]
+        assert accuracies and all(0 <= a <= 1 for a in accuracies), (
+            "train_acc and test_acc hold accuracies between 0 and 1"
+        )
+        assert float(_values(train_acc[-1])) > 0.9, (
+            f"after 10 epochs on well-separated data the training accuracy is "
+            f"{float(_values(train_acc[-1])):.2f}: is the optimizer applying the gradients?"
+        )
+
+
+linear_function_test = _exercise_test(verify_linear_function)
+sigmoid_test = _exercise_test(verify_sigmoid)
+one_hot_matrix_test = _exercise_test(verify_one_hot_matrix)
+initialize_parameters_test = _exercise_test(verify_initialize_parameters)
+forward_propagation_test = _exercise_test(verify_forward_propagation)
+compute_total_loss_test = _exercise_test(verify_compute_total_loss)
+model_test = _exercise_test(verify_model)

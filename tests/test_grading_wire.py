@@ -49,3 +49,13 @@ def test_a_malformed_named_tuple_is_refused(tmp_path, body):
     np.savez(tmp_path / "v.npz")
     with pytest.raises(ValueError, match="malformed|unreadable"):
         wire.load(tmp_path / "v")
+
+
+def test_tensorflow_tensors_and_variables_come_back_as_their_values(tmp_path):
+    import tensorflow as tf
+    tensor, variable = tf.constant([[1.0, 2.0]]), tf.Variable(tf.ones((2, 3)))
+    got = round_trip({"t": tensor, "v": variable, "both": [tensor, tensor]}, tmp_path)
+    np.testing.assert_array_equal(got["t"], [[1.0, 2.0]])
+    assert got["t"].dtype == np.float32 and not got["t"].is_variable
+    assert isinstance(got["v"], wire.Tensor) and got["v"].is_variable and got["v"].shape == (2, 3)
+    assert got["both"][0] is got["both"][1]

@@ -92,6 +92,12 @@ ASSIGNMENTS = {
             "Softmax_Regression.ipynb",
             ("nn_utils.py", "testCases.py"),
         ),
+        Assignment(
+            "tensorflow",
+            "notebooks",
+            "TensorFlow_Introduction.ipynb",
+            ("nn_utils.py", "testCases.py"),
+        ),
     )
 }
 

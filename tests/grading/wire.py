@@ -3,7 +3,8 @@
 Nothing is pickled: a value is None, a bool, an int, a float, a str, a list, a tuple, a named
 tuple (such as the utils modules' ``Cache``: rebuilt on the other side as a ``collections``
 named tuple with the same name and fields), a dict with str keys, a numeric NumPy array or
-scalar, or a ``np.random.RandomState`` (sent as its state).
+scalar, a ``np.random.RandomState`` (sent as its state), or a TensorFlow tensor or variable (sent
+as its values, and read as a ``Tensor``: a NumPy array that says which of the two it was).
 Anything else is sent as ``Unsupported(type name)``. An object met twice is sent once, so that
 ``v is s`` still holds on the other side. Reading checks sizes before it loads anything, and
 refuses every value outside this list.
@@ -20,6 +21,12 @@ import zipfile
 import numpy as np
 
 MAX_BYTES = 64 << 20  # a reply larger than this, in either file, is refused
+
+
+class Tensor(np.ndarray):
+    """A TensorFlow tensor's or variable's values, sent by a kernel; ``is_variable`` says which."""
+
+    is_variable = False
 
 
 class Unsupported:
@@ -60,6 +67,12 @@ def dump(value, stem):
             return {"namedtuple": [type(v).__name__, list(v._fields), [encode(x) for x in v]]}
         if type(v) is dict and all(type(k) is str for k in v):
             return {"dict": {k: encode(x) for k, x in v.items()}}
+        if type(v).__module__.split(".")[0] == "tensorflow" and callable(getattr(v, "numpy", 0)):
+            values = np.asarray(v.numpy())
+            if values.dtype.kind in "biufc":
+                key = f"a{len(arrays)}"
+                arrays[key] = values
+                return {"tensor": [key, "Variable" in type(v).__name__]}
         return {"unsupported": type(v).__name__}
 
     _keep = []
@@ -115,6 +128,9 @@ def _decode(tree, arrays):
             value = arrays[body]
         elif tag == "scalar":
             value = arrays[body][()]
+        elif tag == "tensor" and type(body) is list and len(body) == 2:
+            value = arrays[body[0]].view(Tensor)
+            value.is_variable = body[1] is True
         elif tag == "rng":
             key, pos, has_gauss, gauss = body
             value = np.random.RandomState()

@@ -1,0 +1,107 @@
+"""The TensorFlow Introduction checks catch the classic mistakes and name them."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tests.helpers import NOTEBOOKS, PART_DIRS, load_module, named, notebook_definitions
+
+checks = load_module(PART_DIRS["nn_utils"] / "testCases.py", "tensorflow_testCases")
+nb = notebook_definitions(NOTEBOOKS["tensorflow"])
+
+
+def linear_function_w_first():
+    np.random.seed(1)
+    W, X, b = np.random.randn(4, 3), np.random.randn(3, 1), np.random.randn(4, 1)
+    return tf.add(tf.matmul(W, X), b)
+
+
+def sigmoid_uncast(z):
+    return tf.keras.activations.sigmoid(tf.constant(z, dtype=tf.float64))
+
+
+def parameters_with(change):
+    def initialize_parameters():
+        initializer = tf.keras.initializers.GlorotNormal(seed=1)
+        shapes = {"W1": (25, 64), "b1": (25, 1), "W2": (12, 25), "b2": (12, 1), "W3": (6, 12)}
+        shapes["b3"] = (6, 1)
+        return change(
+            {key: tf.Variable(initializer(shape=shape)) for key, shape in shapes.items()}
+        )
+
+    return initialize_parameters
+
+
+def transposed_w1(parameters):
+    initializer = tf.keras.initializers.GlorotNormal(seed=1)
+    return parameters | {"W1": tf.Variable(initializer(shape=(64, 25)))}
+
+
+def uniform_w2(parameters):
+    initializer = tf.keras.initializers.GlorotUniform(seed=1)
+    return parameters | {"W2": tf.Variable(initializer(shape=(12, 25)))}
+
+
+def constant_b3(parameters):
+    return parameters | {"b3": tf.constant(parameters["b3"])}
+
+
+def forward_with(last):
+    def forward_propagation(X, parameters):
+        A = X
+        for l in (1, 2):
+            A = tf.keras.activations.relu(parameters[f"W{l}"] @ A + parameters[f"b{l}"])
+        return last(parameters["W3"] @ A + parameters["b3"])
+
+    return forward_propagation
+
+
+def loss_with(reduce=tf.reduce_sum, transpose=True, softmax=False, from_logits=True):
+    def compute_total_loss(logits, labels):
+        logits = tf.keras.activations.softmax(logits, axis=0) if softmax else logits
+        if transpose:
+            logits, labels = tf.transpose(logits), tf.transpose(labels)
+        losses = tf.keras.losses.categorical_crossentropy(labels, logits, from_logits=from_logits)
+        return reduce(losses)
+
+    return compute_total_loss
+
+
+MISTAKES = [
+    ("linear_function", linear_function_w_first, "draw X, then W, then b"),
+    ("sigmoid", sigmoid_uncast, r"cast z with tf.cast\(z, tf.float32\)"),
+    ("one_hot_matrix", lambda label, depth=6: tf.one_hot([label], depth), "reshape it to"),
+    ("one_hot_matrix", lambda label, depth=6: tf.one_hot(label + 1, depth), "at index"),
+    ("initialize_parameters", parameters_with(transposed_w1), r"one row per unit"),
+    ("initialize_parameters", parameters_with(uniform_w2), "GlorotUniform"),
+    ("initialize_parameters", parameters_with(constant_b3), "must be a tf.Variable"),
+    ("forward_propagation", forward_with(tf.keras.activations.relu), "a ReLU is applied to Z3"),
+    ("forward_propagation", forward_with(lambda Z: tf.nn.softmax(Z, axis=0)), "a softmax is"),
+    ("compute_total_loss", loss_with(reduce=tf.reduce_mean), "reduce_mean"),
+    ("compute_total_loss", loss_with(transpose=False), "not transposed"),
+    ("compute_total_loss", loss_with(softmax=True), "softmax is applied before"),
+    ("compute_total_loss", loss_with(from_logits=False), "set from_logits=True"),
+]
+
+
+@pytest.mark.parametrize("name, function, diagnosis", MISTAKES, ids=[m[2] for m in MISTAKES])
+def test_a_classic_mistake_fails_with_a_diagnosis(name, function, diagnosis):
+    with pytest.raises(AssertionError, match=diagnosis):
+        getattr(checks, f"verify_{name}")(named(function, name))
+
+
+def test_a_model_that_forgets_to_divide_by_m_is_told_so():
+    def model(*args, **kwargs):
+        parameters, costs, train_acc, test_acc = nb["model"](*args, **kwargs)
+        return parameters, [c * 96 for c in costs], train_acc, test_acc
+
+    with pytest.raises(AssertionError, match="divide the epoch's total loss by the number"):
+        checks.verify_model(named(model, "model"))
+
+
+def test_a_model_that_never_applies_the_gradients_is_told_so():
+    def model(X_train, Y_train, X_test, Y_test, **kwargs):
+        return nb["model"](X_train, Y_train, X_test, Y_test, **kwargs | {"learning_rate": 1e-9})
+
+    with pytest.raises(AssertionError, match="does not fall|applying the gradients"):
+        checks.verify_model(named(model, "model"))
