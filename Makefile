@@ -27,8 +27,8 @@ grade: $(STAMP)
 	$(BIN)/python -m tests.grading grade $(SUBMISSIONS)
 
 # Timings on this machine: one training iteration against plain NumPy, batch norm's backward passes,
-# a search's trials on one worker and on all, and every notebook top to bottom in a fresh kernel;
-# the results go to tests/benchmarks/RESULTS.md.
+# a search's trials on one worker and on all, TensorFlow eager against tf.function, and every
+# notebook top to bottom in a fresh kernel; the results go to tests/benchmarks/RESULTS.md.
 benchmark: $(STAMP)
 	{ echo "# Benchmark results (make benchmark)"; echo; \
 	  echo "## One training iteration, utils against a plain NumPy loop"; echo; echo '```text'; \
@@ -37,6 +37,8 @@ benchmark: $(STAMP)
 	  echo '```text'; $(BIN)/python -m tests.benchmarks.bench_batchnorm; echo '```'; echo; \
 	  echo "## A hyperparameter search: pandas's compute or caviar's"; echo; \
 	  echo '```text'; $(BIN)/python -m tests.benchmarks.bench_search; echo '```'; echo; \
+	  echo "## TensorFlow's training step: eager or tf.function"; echo; \
+	  echo '```text'; $(BIN)/python -m tests.benchmarks.bench_tensorflow; echo '```'; echo; \
 	  echo "## Notebooks, top to bottom in a fresh kernel"; echo; \
 	  $(BIN)/python tests/benchmarks/bench_notebooks.py; } | tee tests/benchmarks/RESULTS.md
 
