@@ -53,6 +53,7 @@ def test_a_malformed_named_tuple_is_refused(tmp_path, body):
 
 def test_tensorflow_tensors_and_variables_come_back_as_their_values(tmp_path):
     import tensorflow as tf
+
     tensor, variable = tf.constant([[1.0, 2.0]]), tf.Variable(tf.ones((2, 3)))
     got = round_trip({"t": tensor, "v": variable, "both": [tensor, tensor]}, tmp_path)
     np.testing.assert_array_equal(got["t"], [[1.0, 2.0]])
