@@ -67,9 +67,12 @@ def other_cpu_environment():
     env["NPY_DISABLE_CPU_FEATURES"] = " ".join(optional)
     for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         env[variable] = "2"
-    # The tests keep both cores busy: OpenBLAS threads that wait for work should yield the core
-    # soon (2**4 cycles) rather than spin on it.
-    env["OPENBLAS_THREAD_TIMEOUT"] = "4"
+    # The tests keep both cores busy. OpenBLAS's threads spin for 2**16 cycles (some 20 us) after
+    # a product before they sleep: at 2**4 every product waited for a sleeping thread to be woken
+    # on a busy core (the Softmax Regression runs took 59 s here instead of 5 s); at the default,
+    # 2**28, the spinning threads took the cores from the tests. The thread count, and with it
+    # every number computed, is the same either way.
+    env["OPENBLAS_THREAD_TIMEOUT"] = "16"
     return env
 
 
