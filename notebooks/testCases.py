@@ -440,13 +440,18 @@ schedule_lr_decay_test = _exercise_test(verify_schedule_lr_decay)
 # Softmax Regression ------------------------------------------------------------------------------
 
 
+def _softmax(Z):
+    """The softmax of each column of Z, computed without overflow."""
+    E = np.exp(Z - Z.max(axis=0, keepdims=True))
+    return E / E.sum(axis=0, keepdims=True)
+
+
 def _logits_and_labels(seed, C, m):
     """Logits Z (C, m), the softmax of each column, class labels y (1, m) and their one-hot Y."""
     rng = np.random.RandomState(seed)
     Z = rng.randn(C, m) * 3
-    E = np.exp(Z - Z.max(axis=0, keepdims=True))
     y = rng.randint(0, C, (1, m))
-    return Z, E / E.sum(axis=0, keepdims=True), y, np.eye(C)[:, y.ravel()]
+    return Z, _softmax(Z), y, np.eye(C)[:, y.ravel()]
 
 
 def verify_softmax(target, cases=CLASSES):
@@ -972,8 +977,7 @@ def verify_forward_propagation(target, cases=EXAMPLES):
                 expected, 0
             ),
             "a softmax is applied to Z3: return the logits; the loss applies the softmax "
-            "(from_logits=True)": np.exp(expected - expected.max(0))
-            / np.exp(expected - expected.max(0)).sum(0),
+            "(from_logits=True)": _softmax(expected),
         }
         hint = next(
             (h for h, wrong in hints.items() if np.allclose(got, wrong, rtol=1e-4, atol=1e-5)), ""
@@ -994,7 +998,6 @@ def verify_compute_total_loss(target, cases=EXAMPLES):
         expected = losses.sum()
         if np.isclose(got, expected, rtol=1e-5):
             continue
-        softmax = np.exp(logits - logits.max(0)) / np.exp(logits - logits.max(0)).sum(0)
         hints = {
             "it is the mean over the examples (reduce_mean): the total loss is their sum, "
             "tf.reduce_sum": losses.mean(),
@@ -1003,7 +1006,7 @@ def verify_compute_total_loss(target, cases=EXAMPLES):
                 logits.T.astype(np.float64), Y.T
             ).sum(),
             "a softmax is applied before a loss with from_logits=True: pass the logits "
-            "themselves": _cross_entropies(softmax.astype(np.float64), Y).sum(),
+            "themselves": _cross_entropies(_softmax(logits).astype(np.float64), Y).sum(),
             "the logits are read as probabilities: set from_logits=True": -np.sum(
                 Y * np.log(np.clip(logits / logits.sum(0), 1e-7, 1 - 1e-7))
             ),
