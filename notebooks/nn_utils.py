@@ -298,7 +298,7 @@ def batchnorm_forward(Z, gamma, beta, running_mean, running_var, momentum=0.9, e
 def batchnorm_inference(Z, gamma, beta, running_mean, running_var, epsilon=1e-5):
     """Normalize with the running averages (test mode): each column's output depends on that
     column alone."""
-    return gamma * (Z - running_mean) / np.sqrt(running_var + epsilon) + beta
+    return gamma * ((Z - running_mean) / np.sqrt(running_var + epsilon)) + beta
 
 
 def batchnorm_backward(dZ_tilde, cache):
@@ -369,9 +369,10 @@ def forward_propagation_bn(
                 )
                 running[f"mean{l}"], running[f"var{l}"] = mean, var
             else:
-                Z_out = batchnorm_inference(Z, gamma, beta, mean, var, epsilon)
+                # batchnorm_inference, keeping the normalized Z for the backward pass
                 Z_norm = (Z - mean) / np.sqrt(var + epsilon)
                 bn = BatchNormCache(Z, Z_norm, mean, var, gamma, epsilon, training=False)
+                Z_out = gamma * Z_norm + beta
         else:
             Z_out = Z + parameters[f"b{l}"]
         caches.append((LayerCache(A, Z_out), bn))

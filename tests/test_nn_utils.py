@@ -213,8 +213,12 @@ def test_the_running_averages_move_in_training_and_stay_in_test_mode():
     _, caches, trained = nn_utils.forward_propagation_bn(X, parameters, running, "train")
     mu = caches[0][1].mu
     np.testing.assert_allclose(trained["mean1"], 0.9 * running["mean1"] + 0.1 * mu)
-    _, _, tested = nn_utils.forward_propagation_bn(X, parameters, trained, "test")
+    _, caches, tested = nn_utils.forward_propagation_bn(X, parameters, trained, "test")
     assert all(np.array_equal(tested[k], trained[k]) for k in trained)
+    gamma, beta = parameters["gamma1"], parameters["beta1"]
+    statistics = trained["mean1"], trained["var1"]
+    test_mode = nn_utils.batchnorm_inference(caches[0][1].Z, gamma, beta, *statistics)
+    np.testing.assert_array_equal(caches[0][0].Z, test_mode)  # the network's test mode
     assert not np.array_equal(running["mean1"], trained["mean1"])  # a new dict, old one kept
 
 
