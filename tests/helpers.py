@@ -47,6 +47,18 @@ def numerical_gradient(f, x, h=1e-6):
     return grad
 
 
+def digits_0_to_5():
+    """scikit-learn's digits 0 to 5 as the week-3 notebooks load and split them: images as
+    columns (64, 1083) scaled to [0, 1], labels (1083,), and the column indices of the train
+    (649), dev (217) and test (217) sets, shuffled by RandomState(0)."""
+    import sklearn.datasets  # here, not at the top: every test process imports this module
+
+    digits = sklearn.datasets.load_digits(n_class=6)
+    order = np.random.RandomState(0).permutation(len(digits.target))
+    sets = dict(zip(("train", "dev", "test"), np.split(order, [649, 866])))
+    return digits.data.T / 16.0, digits.target, sets
+
+
 def random_parameters(dims, rng, scale=1.0, bias_scale=1.0):
     """Parameters W{l} ~ N(0, scale**2) and b{l} ~ N(0, bias_scale**2) for layer sizes ``dims``,
     drawn W1, b1, W2, ... from ``rng`` (a seed or a RandomState). Non-zero biases: zeros would

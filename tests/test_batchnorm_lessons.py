@@ -3,13 +3,12 @@
 import functools
 
 import numpy as np
-import sklearn.datasets
 from hypothesis import given
 from hypothesis import strategies as st
 
 import nn_utils
 from tests.cross_cpu import assert_same_on_another_cpu
-from tests.helpers import NOTEBOOKS, gradient_error, notebook_definitions
+from tests.helpers import NOTEBOOKS, digits_0_to_5, gradient_error, notebook_definitions
 
 nb = notebook_definitions(NOTEBOOKS["batchnorm"])
 LAYERS = [64] + [32] * 8 + [6]
@@ -20,12 +19,9 @@ BATCH_SIZES = [2, 4, 8, 16, 32, 64, 217]
 @functools.cache
 def digits():
     """The notebook's split of the digits 0-5: {set: X}, {set: one-hot Y}."""
-    data = sklearn.datasets.load_digits(n_class=6)
-    images, labels = data.data.T / 16.0, data.target.reshape(1, -1)
-    order = np.random.RandomState(0).permutation(labels.shape[1])
-    sets = dict(zip(("train", "dev", "test"), np.split(order, [649, 866])))
+    images, labels, sets = digits_0_to_5()
     X = {name: images[:, index] for name, index in sets.items()}
-    Y = {name: np.eye(6)[:, labels[0, index]] for name, index in sets.items()}
+    Y = {name: np.eye(6)[:, labels[index]] for name, index in sets.items()}
     return X, Y
 
 

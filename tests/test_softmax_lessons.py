@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 import nn_utils
 from tests.cross_cpu import assert_same_on_another_cpu
-from tests.helpers import NOTEBOOKS, notebook_definitions, numerical_gradient
+from tests.helpers import NOTEBOOKS, digits_0_to_5, notebook_definitions, numerical_gradient
 
 nb = notebook_definitions(NOTEBOOKS["softmax"])  # the graded companion that imports nn_utils
 
@@ -29,10 +29,8 @@ def spiral_run():
 
 def digits_run():
     """The notebook's digits run: (parameters, costs, [train, dev, test accuracy], confusion)."""
-    digits = sklearn.datasets.load_digits(n_class=6)
-    images, labels = digits.data.T / 16.0, digits.target.reshape(1, -1)
-    order = np.random.RandomState(0).permutation(labels.shape[1])
-    sets = np.split(order, [int(0.6 * len(order)), int(0.8 * len(order))])
+    images, labels, split = digits_0_to_5()
+    labels, sets = labels.reshape(1, -1), list(split.values())
     X = [images[:, index] for index in sets]
     Y = [nb["one_hot"](labels[:, index], 6) for index in sets]
     parameters, history = nn_utils.train(

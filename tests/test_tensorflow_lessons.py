@@ -3,11 +3,10 @@
 import functools
 
 import numpy as np
-import sklearn.datasets
 import tensorflow as tf
 
 import nn_utils
-from tests.helpers import NOTEBOOKS, notebook_definitions
+from tests.helpers import NOTEBOOKS, digits_0_to_5, notebook_definitions
 
 nb = notebook_definitions(NOTEBOOKS["tensorflow"])
 tf.keras.utils.set_random_seed(0)
@@ -17,10 +16,8 @@ tf.config.experimental.enable_op_determinism()
 @functools.cache
 def digits():
     """The notebook's training and test sets: images (m, 64) in [0, 1] and labels."""
-    data = sklearn.datasets.load_digits(n_class=6)
-    images, labels = data.data / 16.0, data.target
-    order = np.random.RandomState(0).permutation(len(labels))
-    return [(images[i], labels[i]) for i in (order[:649], order[866:])]
+    images, labels, sets = digits_0_to_5()
+    return [(images[:, sets[name]].T, labels[sets[name]]) for name in ("train", "test")]
 
 
 def datasets():

@@ -15,18 +15,16 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
 import numpy as np  # noqa: E402
-import sklearn.datasets  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from tests.helpers import NOTEBOOKS, notebook_definitions  # noqa: E402
+from tests.helpers import NOTEBOOKS, digits_0_to_5, notebook_definitions  # noqa: E402
 
 
 def main(epochs=3):
     nb = notebook_definitions(NOTEBOOKS["tensorflow"])
-    digits = sklearn.datasets.load_digits(n_class=6)
-    order = np.random.RandomState(0).permutation(len(digits.target))[:649]
-    images = (digits.data[order] / 16.0).astype(np.float32)
-    labels = np.eye(6, dtype=np.float32)[digits.target[order]]
+    images, labels, sets = digits_0_to_5()
+    images = images[:, sets["train"]].T.astype(np.float32)
+    labels = np.eye(6, dtype=np.float32)[labels[sets["train"]]]
     batches = tf.data.Dataset.from_tensor_slices((images, labels)).batch(32)
     for name, wrap in (("eager", lambda f: f), ("tf.function", tf.function)):
         parameters = nb["initialize_parameters"]()
