@@ -8,12 +8,12 @@ from hypothesis import HealthCheck, settings
 from threadpoolctl import threadpool_limits
 
 import tests.helpers  # noqa: F401  (puts the part folders on sys.path)
-from tests.cross_cpu import CPU_VARIABLES, Elsewhere, other_cpu_environment
+from tests.cross_cpu import CPU_VARIABLES, other_cpu_environment, stored_runs
 
 # Tests run in parallel, one process per core, and nbval starts a kernel per notebook. A
 # multithreaded BLAS in each of them oversubscribes the cores, and OpenBLAS's spinning threads then
 # slow matrix products down a hundredfold. So one thread here and in the kernels; the runs that
-# the notebooks cite are also trained with two threads (tests/cross_cpu.py).
+# the notebooks cite were also trained with two threads when they were stored (tests/cross_cpu.py).
 for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[variable] = "1"
 threadpool_limits(1)
@@ -35,10 +35,9 @@ def pytest_configure(config):
 
 @pytest.fixture(scope="module")
 def elsewhere(request):
-    """The test module's CITED_RUNS, trained again in a child process that rounds differently."""
-    child = Elsewhere(request.module.__name__)
-    yield child
-    child.close()
+    """The test module's CITED_RUNS as trained on another CPU (tests/baselines/, made by
+    ``python -m tests.cross_cpu store``): {run name: its final numbers}."""
+    return stored_runs(request.module.__name__)
 
 
 # Property tests train nothing, but shapes vary; timing on a shared 2-core machine is noise.

@@ -1,4 +1,4 @@
-"""Train a notebook's cited runs again on "another CPU" and compare the final parameters.
+"""Compare a notebook's cited runs with the same runs trained on "another CPU".
 
 A training run that is chaotic turns a difference in the last bit of one matrix product into
 another result, and learners' CPUs round differently from ours: OpenBLAS picks its kernels by
@@ -8,10 +8,14 @@ differently, it must end at the same parameters to a relative 1e-6 (they typical
 1e-10 or better), and then everything printed from them is the same too.
 
 Each lessons test module lists its notebook's runs in ``CITED_RUNS`` (name -> function that
-trains and returns the result) and compares them with a child process started here, in which
-OpenBLAS uses another kernel, NumPy only its baseline loops, and BLAS two threads:
+trains and returns the result). ``store`` trains them in a child process in which OpenBLAS uses
+another kernel, NumPy only its baseline loops, and BLAS two threads, and keeps the final numbers
+in ``tests/baselines/`` (like the notebooks' stored outputs, a baseline made by the code when the
+notebooks are re-executed: ``make notebooks``). The lesson tests train the runs again on this
+machine's own kernels with one thread and compare:
 
-    python -m tests.cross_cpu MODULE OUT.npz    (what the child runs: every run of MODULE)
+    python -m tests.cross_cpu store [MODULE ...]   (every lessons module, or the ones named)
+    python -m tests.cross_cpu run MODULE OUT.npz     (what the child runs: every run of MODULE)
 """
 
 import functools
@@ -21,6 +25,7 @@ import platform
 import subprocess
 import sys
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +33,10 @@ from threadpoolctl import threadpool_info
 
 ROOT = Path(__file__).resolve().parent.parent
 RTOL = 1e-6
+BASELINES = ROOT / "tests" / "baselines"
+ENVIRONMENT = "(environment)"  # the key under which a baseline says how it was made
+THREADS = "OPENBLAS_NUM_THREADS"
+STORE = "store the runs again with `python -m tests.cross_cpu store` (make notebooks does)"
 # What decides how a process rounds; tests/conftest.py keeps this process's own values here before
 # it points the kernels it starts at another CPU.
 CPU_VARIABLES = ("OPENBLAS_CORETYPE", "NPY_DISABLE_CPU_FEATURES")
@@ -98,10 +107,11 @@ class Elsewhere:
     def __init__(self, module_name):
         self.folder = tempfile.TemporaryDirectory()
         self.out = Path(self.folder.name) / "runs.npz"
+        self.environment = other_cpu_environment()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.cross_cpu", module_name, str(self.out)],
+            [sys.executable, "-m", "tests.cross_cpu", "run", module_name, str(self.out)],
             cwd=ROOT,
-            env=other_cpu_environment(),
+            env=self.environment,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
@@ -122,14 +132,66 @@ class Elsewhere:
         self.folder.cleanup()
 
 
-def assert_same_on_another_cpu(runs_here, elsewhere):
-    """Assert that every run in ``runs_here`` (name -> result) ends where the child's run did."""
-    there = elsewhere.results
-    assert sorted(there) == sorted(runs_here)
+def baseline_path(module_name):
+    """tests/baselines/<name>.npz for the module tests.test_<name>."""
+    return BASELINES / (module_name.rpartition(".")[2].removeprefix("test_") + ".npz")
+
+
+def stored_runs(module_name):
+    """{run name: flattened result} of the module's runs as ``store`` trained them elsewhere."""
+    path = baseline_path(module_name)
+    assert path.is_file(), f"{path.relative_to(ROOT)} is missing: {STORE}"
+    with np.load(path) as data:
+        runs = {name: data[name] for name in data.files}
+    runs.pop(ENVIRONMENT)
+    return runs
+
+
+def store(module_names, jobs=2):
+    """Train every module's runs on another CPU (``jobs`` children at a time) and store them."""
+    BASELINES.mkdir(exist_ok=True)
+
+    def one(module_name):
+        child = Elsewhere(module_name)
+        try:
+            results = child.results
+        finally:
+            child.close()
+        where = " ".join(f"{v}={child.environment.get(v, '')}" for v in (*CPU_VARIABLES, THREADS))
+        path = baseline_path(module_name)
+        if path.is_file() and _same(stored_runs(module_name), results):
+            return f"{path.relative_to(ROOT)}: unchanged"  # not rewritten: git sees no change
+        np.savez_compressed(path, **results, **{ENVIRONMENT: where})
+        return f"{path.relative_to(ROOT)}: {len(results)} runs ({where})"
+
+    with ThreadPoolExecutor(jobs) as pool:
+        for line in pool.map(one, module_names):
+            print(line, flush=True)
+
+
+def _same(runs, other):
+    return sorted(runs) == sorted(other) and all(
+        np.array_equal(runs[name], other[name], equal_nan=True) for name in runs
+    )
+
+
+def lessons_modules():
+    """Every test module with a CITED_RUNS list."""
+    return [
+        f"tests.{path.stem}"
+        for path in sorted((ROOT / "tests").glob("test_*_lessons.py"))
+        if "\nCITED_RUNS = " in path.read_text()
+    ]
+
+
+def assert_same_on_another_cpu(runs_here, there):
+    """Assert that every run in ``runs_here`` (name -> result) ends where its run in ``there``
+    (name -> flattened result, trained on another CPU) did."""
+    assert sorted(there) == sorted(runs_here), f"other runs than those stored: {STORE}"
     moved = {}
     for name, result in runs_here.items():
         here = flatten(result)
-        assert here.shape == there[name].shape, name
+        assert here.shape == there[name].shape, f"{name}: {STORE}"
         scale = np.nanmax(np.abs(here)) if here.size else 0.0
         difference = np.nanmax(np.abs(here - there[name])) if here.size else 0.0
         same_nans = np.array_equal(np.isnan(here), np.isnan(there[name]))
@@ -139,12 +201,17 @@ def assert_same_on_another_cpu(runs_here, elsewhere):
         "these runs end elsewhere on a CPU that rounds differently (relative difference of the "
         "final numbers; they must agree to 1e-6): "
         + ", ".join(f"{name}: {value:.1e}" for name, value in moved.items())
-        + ". The run is chaotic: change its learning rate, length or data until it is stable."
+        + ". The run is chaotic: change its learning rate, length or data until it is stable. "
+        f"(If you changed the run on purpose: {STORE}.)"
     )
 
 
 def main(argv=None):
-    module_name, out = (argv or sys.argv[1:])[:2]
+    command, *names = argv if argv is not None else sys.argv[1:]
+    if command == "store":
+        store(names or lessons_modules())
+        return
+    module_name, out = names
     importlib.import_module("tests.helpers")  # the part folders on sys.path, as under pytest
     module = importlib.import_module(module_name)
     results = {name: flatten(run()) for name, run in module.CITED_RUNS.items()}

@@ -1,6 +1,7 @@
 """The cross-CPU check itself: the child rounds differently, and a chaotic run is caught."""
 
 import ast
+import re
 import subprocess
 import sys
 
@@ -8,9 +9,13 @@ import numpy as np
 import pytest
 
 from tests.cross_cpu import (
+    BASELINES,
+    ENVIRONMENT,
     Elsewhere,
     assert_same_on_another_cpu,
+    baseline_path,
     flatten,
+    lessons_modules,
     numpy_blas,
     other_cpu_environment,
 )
@@ -49,7 +54,8 @@ def test_a_chaotic_run_is_caught_and_a_stable_one_passes():
     child = Elsewhere(__name__)
     try:
         with pytest.raises(AssertionError, match=r"chaotic: \d"):
-            assert_same_on_another_cpu({name: run() for name, run in CITED_RUNS.items()}, child)
+            runs = {name: run() for name, run in CITED_RUNS.items()}
+            assert_same_on_another_cpu(runs, child.results)
         there = child.results
     finally:
         child.close()
@@ -60,3 +66,14 @@ def test_a_chaotic_run_is_caught_and_a_stable_one_passes():
 def test_flatten_keeps_every_number_and_drops_printed_text():
     result = ({"W1": np.ones((2, 2)), "b1": np.zeros((2, 1))}, "Cost after iteration 0: 1", [3])
     np.testing.assert_array_equal(flatten(result), [1, 1, 1, 1, 0, 0, 3])
+
+
+def test_every_lessons_module_has_runs_stored_on_another_cpu_with_two_threads():
+    modules = lessons_modules()
+    assert len(modules) >= 10
+    assert sorted(BASELINES.glob("*.npz")) == sorted(map(baseline_path, modules))
+    for module in modules:
+        with np.load(baseline_path(module)) as data:
+            where = str(data[ENVIRONMENT])
+        assert re.search(r"OPENBLAS_CORETYPE=\w+ NPY_DISABLE_CPU_FEATURES=\w", where), where
+        assert where.endswith("OPENBLAS_NUM_THREADS=2"), where
