@@ -4,8 +4,11 @@ These tests need the sandbox: where none can start, they fail with the grader's 
 why, rather than pass without having run.
 """
 
+import contextlib
 import csv
 import hashlib
+import io
+import json
 import re
 import socket
 import subprocess
@@ -66,7 +69,11 @@ def batch(tmp_path_factory):
         nbformat.write(notebook, path)
     before, honest_bytes = digests(), honest.read_bytes()
     started = time.monotonic()
-    status = main(["grade", str(folder), "--timeout", "5", "--budget", "10", "--jobs", "2"])
+    report = io.StringIO()
+    with contextlib.redirect_stdout(report):
+        status = main(
+            ["grade", str(folder), "--timeout", "5", "--budget", "10", "--jobs", "2", "--json"]
+        )
     elapsed = time.monotonic() - started
     try:
         listener.accept()
@@ -79,6 +86,7 @@ def batch(tmp_path_factory):
         "status": status,
         "elapsed": elapsed,
         "gradebook": gradebook,
+        "results": {Path(r["notebook"]).parent.name: r for r in json.loads(report.getvalue())},
         "folder": folder,
         "changed": [str(p) for p, d in digests().items() if before.get(p) != d],
         "honest intact": honest.read_bytes() == honest_bytes,
@@ -95,6 +103,18 @@ def test_the_honest_learner_in_the_same_batch_keeps_full_marks(batch):
     assert batch["status"] == 0
     assert batch["gradebook"]["honest"]["total"] == "8"
     assert batch["honest intact"]
+
+
+def test_a_kernel_that_ignores_the_interrupt_is_not_waited_for(batch):
+    result = batch["results"][slug("ignore interrupts and loop")]
+    cell = result["cut_off"][0].split(":")[0]
+    assert result["cut_off"] == [
+        f"{cell}: cut off after 5 s",
+        f"{cell}: the kernel ignored the interrupt; no more cells ran",
+    ]
+    assert {e["message"] for e in result["exercises"]} == {
+        f"not graded: the kernel stopped answering when {cell} was cut off"
+    }
 
 
 def test_no_file_outside_the_scratch_copies_changes(batch):

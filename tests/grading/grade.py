@@ -123,7 +123,8 @@ def _kernel_manager(isolation, scratch, cwd, seconds, user):
 
 
 def _run_cells(client, cells, timeout, deadline):
-    """Run the submission's cells; return a line for each cell that did not run to its end."""
+    """Run the submission's cells; return a line for each cell that did not run to its end, and
+    why the kernel cannot run the checks (None if it can)."""
     notes = []
     for index, cell in enumerate(cells):
         if cell.cell_type != "code":
@@ -139,14 +140,14 @@ def _run_cells(client, cells, timeout, deadline):
             notes.append(f"cell {index}: cut off after {client.timeout:.0f} s")
             if not interrupt(client.km, run_sync(client.kc.get_shell_msg)):
                 notes.append(f"cell {index}: the kernel ignored the interrupt; no more cells ran")
-                break
+                return notes, f"the kernel stopped answering when cell {index} was cut off"
         except DeadKernelError:
             notes.append(f"cell {index}: the kernel died; no more cells ran")
             break
         except Exception as error:  # a malformed message: the kernel is the learner's to spoil
             notes.append(f"cell {index}: the kernel's messages could not be read ({error!r:.80})")
             break
-    return notes
+    return notes, None
 
 
 def grade(path, timeout=60, budget=300, isolation=None):
@@ -184,9 +185,10 @@ def grade(path, timeout=60, budget=300, isolation=None):
         deadline = time.monotonic() + budget
         try:
             with client.setup_kernel(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL):
-                result.cut_off = _run_cells(client, notebook.cells, timeout, deadline)
+                result.cut_off, stuck = _run_cells(client, notebook.cells, timeout, deadline)
                 per_check = min(timeout, CALL_TIMEOUT)  # for all the calls of one exercise
                 remote = Remote(km, scratch / ".grader", per_check, MAX_MESSAGE)
+                remote.broken = stuck  # then no check waits for a kernel that does not answer
                 try:
                     remote.start()
                     for name in assignment.exercises:
