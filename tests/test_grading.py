@@ -122,6 +122,23 @@ def test_cells_after_the_last_exercise_are_not_run(tmp_path):
     assert result.score == result.max_score > 0, result
 
 
+def test_experiments_between_exercises_are_not_run_but_exercises_always_are(tmp_path):
+    """A cell tagged ``experiment`` is skipped (here one that would stop the kernel), unless it
+    defines an exercise's function (here forward_propagation's own cell, tagged)."""
+    notebook = nbformat.read(GRADIENT_CHECKING.path, as_version=4)
+    experiment = nbformat.v4.new_code_cell("import os\nos._exit(0)")
+    experiment.metadata["tags"] = ["experiment"]
+    first = next(
+        i
+        for i, cell in enumerate(notebook.cells)
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == "forward_propagation"
+    )
+    notebook.cells[first].metadata["tags"] = ["experiment"]
+    notebook.cells.insert(first + 1, experiment)
+    result = grade(write(notebook, tmp_path / "Gradient_Checking.ipynb"), timeout=30)
+    assert result.score == result.max_score > 0, result
+
+
 def test_the_blank_learner_copies_score_zero(released):
     paths = [released / a.folder / a.notebook for a in ASSIGNMENTS.values()]
     for result in grade_all(paths, timeout=60, jobs=2):

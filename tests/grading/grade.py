@@ -72,25 +72,33 @@ def read_submission(path):
     return notebook, assignment
 
 
-def graded_cells(cells, exercises):
-    """The cells up to the last one that writes or checks an exercise: all a grade depends on.
+EXPERIMENT = "experiment"  # the tag of a cell that only trains or plots for the lesson
 
-    The cells after it hold the notebook's experiments (sweeps, comparisons), which can train for
-    minutes and cannot change what the exercises' functions do. A submission whose cells carry
-    neither nbgrader ids nor the exercises' definitions is run whole.
+
+def graded_cells(cells, exercises):
+    """The cells a grade depends on: up to the last one that writes or checks an exercise, without
+    the cells tagged ``experiment`` between them.
+
+    The cells after the last exercise hold the notebook's experiments (sweeps, comparisons), and
+    so do the tagged cells between exercises (the models trained after an exercise, their
+    figures): they can train for minutes and cannot change what the exercises' functions do. A
+    tagged cell that defines an exercise's function runs all the same. A submission whose cells
+    carry neither nbgrader ids nor the exercises' definitions is run whole.
     """
     ids = set(exercises) | {f"check_{name}" for name in exercises}
     defines = re.compile(r"^def (" + "|".join(map(re.escape, exercises)) + r")\(", re.M)
-    last = max(
-        (
-            index
-            for index, cell in enumerate(cells)
-            if cell.metadata.get("nbgrader", {}).get("grade_id") in ids
-            or (cell.cell_type == "code" and defines.search(cell.source))
-        ),
-        default=len(cells) - 1,
-    )
-    return cells[: last + 1]
+
+    def needed(cell):
+        return cell.metadata.get("nbgrader", {}).get("grade_id") in ids or (
+            cell.cell_type == "code" and defines.search(cell.source)
+        )
+
+    last = max((i for i, cell in enumerate(cells) if needed(cell)), default=len(cells) - 1)
+    return [
+        cell
+        for cell in cells[: last + 1]
+        if EXPERIMENT not in cell.metadata.get("tags", ()) or needed(cell)
+    ]
 
 
 class _CappedClient(NotebookClient):
