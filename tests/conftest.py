@@ -17,6 +17,11 @@ from tests.cross_cpu import CPU_VARIABLES, other_cpu_environment, stored_runs
 for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[variable] = "1"
 threadpool_limits(1)
+# For the same reason a sweep that asks joblib for every core (n_jobs=-1) runs its trainings one
+# after another in its own process here and in the kernels, instead of starting a worker process
+# per core. The stored outputs were made with a worker per core, so nbval also checks that one
+# worker prints what several did; the lesson tests run sweeps with 1 and 2 workers and on Dask.
+os.environ["LOKY_MAX_CPU_COUNT"] = "1"
 
 
 def pytest_configure(config):
