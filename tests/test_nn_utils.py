@@ -193,6 +193,11 @@ def test_a_batchnorm_network_backpropagates_in_both_modes(dims, classes, m, seed
         else rng.randint(0, 2, (1, m))
     )
     AL, caches, _ = nn_utils.forward_propagation_bn(X, parameters, running, mode, "tanh")
+    # A unit whose batch variance is near epsilon (two examples that nearly agree) bends on a
+    # scale of sqrt(var + epsilon) ~ 3e-3; the layers below magnify a step h in W1 until a
+    # centered difference measures that bend, not the gradient. Such batches are left out.
+    norms = [c for layer in caches for c in layer if isinstance(c, nn_utils.BatchNormCache)]
+    assume(mode == "test" or min(norm.var.min() for norm in norms) > 1e-3)
     grads = nn_utils.backward_propagation_bn(AL, Y, caches, parameters, "tanh")
     assert sorted(grads) == sorted("d" + k for k in parameters)
 
