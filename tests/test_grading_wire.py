@@ -7,6 +7,7 @@ import pytest
 
 import reg_utils
 from tests.grading import wire
+from tests.grading.remote import _restore
 from tests.helpers import random_network
 
 
@@ -60,3 +61,14 @@ def test_tensorflow_tensors_and_variables_come_back_as_their_values(tmp_path):
     assert got["t"].dtype == np.float32 and not got["t"].is_variable
     assert isinstance(got["v"], wire.Tensor) and got["v"].is_variable and got["v"].shape == (2, 3)
     assert got["both"][0] is got["both"][1]
+
+
+def test_what_a_function_did_to_a_dict_argument_is_done_to_the_graders_copy():
+    W, b = np.ones((2, 3)), np.zeros((2, 1))
+    sent = {"W": W, "b": b, "gone": 1, "cache": {"Z": 1}}
+    back = {"W": np.full((3, 2), 2.0), "b": np.full((2, 1), 3.0), "new": [1], "cache": [2]}
+    _restore(sent, back)
+    assert sent.keys() == {"W", "b", "new", "cache"} and sent["cache"] == [2]
+    np.testing.assert_array_equal(sent["W"], np.full((3, 2), 2.0))  # rebound: replaced
+    assert sent["b"] is b and b[0, 0] == 3.0  # changed in place: the same array, changed
+    np.testing.assert_array_equal(W, np.ones((2, 3)))  # the caller's old W is left as it was

@@ -174,9 +174,13 @@ def _restore(sent, back):
             if key not in back:
                 del sent[key]
         for key, value in back.items():
-            if key in sent and type(sent[key]) in (dict, list, np.ndarray):
-                _restore(sent[key], value)
-            else:
+            old = sent.get(key)
+            same_array = isinstance(old, np.ndarray) and isinstance(value, np.ndarray)
+            if (type(old) in (dict, list) and type(value) is type(old)) or (
+                same_array and value.shape == old.shape and old.flags.writeable
+            ):
+                _restore(old, value)
+            else:  # new, or rebound to another type or shape (W = W.T): the entry is replaced
                 sent[key] = value
     elif type(sent) is list and type(back) is list:
         sent[:] = back
