@@ -97,7 +97,9 @@ def open_notebook(browser, lab, relative, kernel=True):
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     workspace = secrets.token_hex(4)  # a new workspace: no tab of an earlier test comes back
     page.goto(f"{base}/lab/workspaces/{workspace}/tree/{relative}?token={token}&reset")
-    page.wait_for_selector(f"{PANEL} .jp-Cell", timeout=60_000)
+    # Not just any cell: until the file has loaded, the panel shows one empty placeholder cell
+    # (a cold server took seconds). Every notebook of the course opens with a markdown cell.
+    page.wait_for_selector(f"{PANEL} .jp-MarkdownCell .jp-RenderedMarkdown", timeout=60_000)
     if kernel:  # ready when the status bar says so: "Python 3 (ipykernel) | Idle"
         page.wait_for_function("() => /\\| Idle/.test(document.body.innerText)", timeout=60_000)
     page.wait_for_load_state("networkidle")
