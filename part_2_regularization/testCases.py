@@ -5,6 +5,13 @@ names). The ``*_test`` checks take the learner's function, try it on several sha
 hyperparameters, and either print ``All tests passed.`` or raise ``AssertionError`` saying what is
 off and the most likely mistake. A function that still raises ``NotImplementedError`` gets a
 one-line reminder instead of a traceback.
+
+Each ``verify_*`` check gets its expected values, and the results of the typical wrong versions
+it names, from ``answers(name, case)``: by default the values stored in ``expected_values.json``
+for the public cases. The code that computes them (the L2 cost and gradients, dropout's forward
+and backward passes) is the instructor's, in ``tests/reference/regularization.py``; the grader
+passes it for cases of its own. What is computed here comes from the learner's outputs only: that
+the layers of a dropout pass agree with the masks it returned.
 """
 
 import functools
@@ -13,14 +20,7 @@ import pathlib
 
 import numpy as np
 
-from reg_utils import (
-    DropoutCache,
-    backward_propagation,
-    compute_cost,
-    forward_propagation,
-    relu,
-    sigmoid,
-)
+from reg_utils import DropoutCache, forward_propagation, relu, sigmoid
 
 __all__ = [
     "verify_compute_cost_with_regularization",
@@ -56,7 +56,11 @@ DROPOUT_FORWARD_CASES = (
     (1, [2, 20, 3, 1], 50, 0.86),
     (2, [5, 3, 6, 1], 4, 0.5),
 )
+# The course's network [3, 2, 3, 1] on five examples, drawn from seed 1 (as _network draws it),
+# with the masks of keep_prob 0.8 and seed 1: the notebook's example is this case's cache.
+COURSE_DROPOUT_CASE = (1, [3, 2, 3, 1], 5, 0.8)
 DROPOUT_BACKWARD_CASES = (
+    COURSE_DROPOUT_CASE,
     (0, [3, 2, 3, 1], 5, 0.8),
     (1, [4, 8, 5, 1], 9, 0.6),
     (2, [2, 20, 3, 1], 30, 0.86),
@@ -193,46 +197,15 @@ def forward_propagation_with_dropout_test_case():
 
 
 def backward_propagation_with_dropout_test_case():
-    """Return ``(X, Y, cache)``: a dropout cache with fixed masks (keep_prob 0.8, seed 1)."""
-    X, parameters = _course_network()
+    """Return ``(X, Y, cache)``: a dropout cache with fixed masks (keep_prob 0.8, seed 1).
+
+    The cache is stored data (the reference's forward pass on the course's network, which is
+    the public case ``COURSE_DROPOUT_CASE``): a learner copy holds no dropout pass.
+    """
+    X, _ = _course_network()
     Y = np.array([[1, 1, 0, 1, 0]])
-    cache = _dropout_forward(X, parameters, 0.8, np.random.RandomState(1))
-    return X, Y, cache
-
-
-def _l2_penalty(parameters, lambd, m, keys=None):
-    """lambd / (2m) times the sum of squares of the arrays named by ``keys`` (default: every W)."""
-    keys = [key for key in parameters if key.startswith("W")] if keys is None else keys
-    return lambd / (2 * m) * sum(np.sum(parameters[key] ** 2) for key in keys)
-
-
-def _dropout_forward(X, parameters, keep_prob, rng):
-    """The reference inverted-dropout forward pass; returns its cache."""
-    W1, b1, W2, b2, W3, b3 = (parameters[k] for k in ("W1", "b1", "W2", "b2", "W3", "b3"))
-    Z1 = W1 @ X + b1
-    D1 = rng.random_sample(Z1.shape) < keep_prob
-    A1 = relu(Z1) * D1 / keep_prob
-    Z2 = W2 @ A1 + b2
-    D2 = rng.random_sample(Z2.shape) < keep_prob
-    A2 = relu(Z2) * D2 / keep_prob
-    Z3 = W3 @ A2 + b3
-    A3 = sigmoid(Z3)
-    return DropoutCache(Z1, D1, A1, W1, b1, Z2, D2, A2, W2, b2, Z3, A3, W3, b3)
-
-
-def _dropout_backward(X, Y, cache, keep_prob):
-    (Z1, D1, A1, W1, b1, Z2, D2, A2, W2, b2, Z3, A3, W3, b3) = cache
-    m = X.shape[1]
-    dZ3 = (A3 - Y) / m
-    dA2 = (W3.T @ dZ3) * D2 / keep_prob
-    dZ2 = dA2 * (Z2 > 0)
-    dA1 = (W2.T @ dZ2) * D1 / keep_prob
-    dZ1 = dA1 * (Z1 > 0)
-    return {
-        "dW3": dZ3 @ A2.T, "db3": dZ3.sum(axis=1, keepdims=True), "dA2": dA2,
-        "dW2": dZ2 @ A1.T, "db2": dZ2.sum(axis=1, keepdims=True), "dA1": dA1,
-        "dW1": dZ1 @ X.T, "db1": dZ1.sum(axis=1, keepdims=True),
-    }  # fmt: skip
+    cache = stored_answers("backward_propagation_with_dropout", COURSE_DROPOUT_CASE)["cache"]
+    return X, Y, DropoutCache(*cache)
 
 
 def _show(name, value):
@@ -256,33 +229,51 @@ def _compare_gradients(name, grads, expected, hints):
         raise AssertionError(message)
 
 
-def verify_compute_cost_with_regularization(target, cases=L2_COST_CASES):
+def _l2_cost_inputs(case):
+    """``(A3, Y, parameters)`` of an L2 cost case: predictions drawn after the network."""
+    seed, dims, m, _ = case
+    rng = np.random.RandomState(seed)
+    _, Y, parameters = _network(rng, dims, m)
+    A3 = rng.uniform(0.05, 0.95, size=(1, m))
+    return A3, Y, parameters
+
+
+def _l2_backward_inputs(case):
+    """``(X, Y, cache)`` of an L2 gradient case: the cache of a forward pass without dropout."""
+    seed, dims, m, _ = case
+    X, Y, parameters = _network(np.random.RandomState(seed), dims, m)
+    _, cache = forward_propagation(X, parameters)
+    return X, Y, cache
+
+
+def _dropout_inputs(case):
+    """``(X, Y, parameters)`` of a dropout case; the masks come from ``RandomState(seed)``."""
+    seed, dims, m, _ = case
+    return _network(np.random.RandomState(seed), dims, m)
+
+
+def verify_compute_cost_with_regularization(target, cases=L2_COST_CASES, answers=stored_answers):
     """Check the cost: cross-entropy + lambd / (2m) * the squared weights of every layer."""
-    for seed, dims, m, lambd in cases:
-        rng = np.random.RandomState(seed)
-        _, Y, parameters = _network(rng, dims, m)
-        A3 = rng.uniform(0.05, 0.95, size=(1, m))
+    for case in cases:
+        _, dims, m, lambd = case
+        want = answers("compute_cost_with_regularization", case)
+        A3, Y, parameters = _l2_cost_inputs(case)
         got = target(A3, Y, parameters, lambd)
         assert np.ndim(got) == 0, f"the cost must be a number, got shape {np.shape(got)}"
-        cross_entropy = compute_cost(A3, Y)
-        want = cross_entropy + _l2_penalty(parameters, lambd, m)
-        if np.isclose(got, want, rtol=1e-10):
+        if np.isclose(got, want["cost"], rtol=1e-10):
             continue
         layers = len(dims) - 1
         hints = {
-            "twice the L2 term: the penalty is lambd / (2m), not lambd / m": cross_entropy
-            + 2 * _l2_penalty(parameters, lambd, m),
-            "the L2 term without the cross-entropy": _l2_penalty(parameters, lambd, m),
-            "the cross-entropy alone: add the L2 term": cross_entropy,
-            "the L2 term of W1, W2, W3 only: sum over every layer of the network": cross_entropy
-            + _l2_penalty(parameters, lambd, m, ["W1", "W2", "W3"][:layers]),
-            "an L2 term that includes the biases: only the weights W are penalized": cross_entropy
-            + _l2_penalty(parameters, lambd, m, list(parameters)),
+            "twice the L2 term: the penalty is lambd / (2m), not lambd / m": "twice_the_l2_term",
+            "the L2 term without the cross-entropy": "l2_term_alone",
+            "the cross-entropy alone: add the L2 term": "cross_entropy_alone",
+            "the L2 term of W1, W2, W3 only: sum over every layer of the network": "W1_to_W3_only",
+            "an L2 term that includes the biases: only the weights W are penalized": "with_biases",
         }
-        hint = next((h for h, v in hints.items() if np.isclose(got, v, rtol=1e-10)), "")
+        hint = next((h for h, k in hints.items() if np.isclose(got, want[k], rtol=1e-10)), "")
         raise AssertionError(
             f"cost for {layers} layers, m = {m}, lambd = {lambd}: got {got:.10g}, expected "
-            f"{want:.10g}" + (f"; you computed {hint}" if hint else "")
+            f"{want['cost']:.10g}" + (f"; you computed {hint}" if hint else "")
         )
 
 
@@ -294,37 +285,32 @@ def compute_cost_with_regularization_test(target):
     print(f"cost = {target(A3, Y, parameters, lambd=0.1):.8f}")
 
 
-def verify_backward_propagation_with_regularization(target, cases=L2_BACKWARD_CASES):
+def verify_backward_propagation_with_regularization(
+    target, cases=L2_BACKWARD_CASES, answers=stored_answers
+):
     """Check the gradients: backward propagation plus lambd / m * W for each weight."""
-    for seed, dims, m, lambd in cases:
-        X, Y, parameters = _network(np.random.RandomState(seed), dims, m)
-        _, cache = forward_propagation(X, parameters)
-        plain = backward_propagation(X, Y, cache)
-        expected = {
-            k: plain[k] + (lambd / m * parameters[k[1:]] if k[1] == "W" else 0)
-            for k in GRADIENT_KEYS
-        }
+    for case in cases:
+        lambd = case[3]
+        want = answers("backward_propagation_with_regularization", case)
+        X, Y, cache = _l2_backward_inputs(case)
 
-        def hints(key, plain=plain, parameters=parameters, lambd=lambd, m=m):
+        def hints(key, want=want):
             if key[1] != "W":
                 return {
-                    "the gradient plus lambd / m * b: b is not penalized": plain[key]
-                    + lambd / m * parameters[key[1:]]
+                    "the gradient plus lambd / m * b: b is not penalized": want["b_penalized"][key]
                 }
-            W = parameters[key[1:]]
             return {
-                "the gradient without the L2 term": plain[key],
-                "the gradient plus lambd * W: divide by m": plain[key] + lambd * W,
-                "the gradient plus 2 * lambd / m * W: the 2 of the square cancels the 1/2": plain[
-                    key
-                ]
-                + 2 * lambd / m * W,
+                "the gradient without the L2 term": want["without_l2"][key],
+                "the gradient plus lambd * W: divide by m": want["lambd_W"][key],
+                "the gradient plus 2 * lambd / m * W: the 2 of the square cancels the 1/2": want[
+                    "two_lambd_over_m_W"
+                ][key],
             }
 
         _compare_gradients(
             f"backward_propagation_with_regularization (lambd = {lambd})",
             target(X, Y, cache, lambd),
-            expected,
+            want["gradients"],
             hints,
         )
 
@@ -355,22 +341,36 @@ _FLIPPED = (
     "keep a unit when its uniform draw is below keep_prob (rng.random(A1.shape) < keep_prob), "
     "so that a fraction keep_prob of the units stays"
 )
+_DRAWS = "use rng.random(A1.shape) < keep_prob, drawing D1 before D2 from the rng passed in"
 
 
-def verify_forward_propagation_with_dropout(target, cases=DROPOUT_FORWARD_CASES):
-    """Check inverted dropout on the hidden layers: masks, scaling, fresh draws, keep_prob 1."""
-    X, parameters = _course_network()
-    A3, cache = target(X, parameters, keep_prob=1.0, rng=np.random.RandomState(0))
+def verify_forward_propagation_with_dropout(
+    target, cases=DROPOUT_FORWARD_CASES, answers=stored_answers
+):
+    """Check inverted dropout on the hidden layers: masks, scaling, fresh draws, keep_prob 1.
+
+    The expected masks are those the reference draws from ``RandomState(seed)``. Where the
+    learner's masks differ, the layers are first checked against the learner's own masks (the
+    check's copy of the parameters, made before the call), so that a scaling mistake is named
+    as such and not as wrong draws.
+    """
+    keep_all = (*cases[0][:3], 1.0)  # the first case's network, with every unit kept
+    want = answers("forward_propagation_with_dropout", keep_all)
+    X, _, parameters = _dropout_inputs(keep_all)
+    A3, cache = target(X, parameters, keep_prob=1.0, rng=np.random.RandomState(keep_all[0]))
     kept = DropoutCache(*cache).D1 if isinstance(cache, tuple) and len(cache) == 14 else None
     assert kept is None or kept.size == 0 or np.any(kept), (
         f"with keep_prob = 1 the mask D1 keeps no unit: {_FLIPPED}"
     )
-    assert np.allclose(A3, forward_propagation(X, parameters)[0], rtol=1e-12, atol=0), (
+    assert np.allclose(A3, want["A3"], rtol=1e-12, atol=0), (
         "with keep_prob = 1 dropout must keep every unit: A3 should equal the forward pass "
         "without dropout"
     )
-    for seed, dims, m, keep_prob in cases:
-        X, _, parameters = _network(np.random.RandomState(seed), dims, m)
+    for case in cases:
+        seed, _, _, keep_prob = case
+        want = answers("forward_propagation_with_dropout", case)
+        X, _, parameters = _dropout_inputs(case)
+        W = {key: np.array(value) for key, value in parameters.items()}  # before the call
         out = target(X, parameters, keep_prob=keep_prob, rng=np.random.RandomState(seed))
         assert isinstance(out, tuple) and len(out) == 2, "return (A3, cache)"
         A3, cache = out
@@ -380,15 +380,11 @@ def verify_forward_propagation_with_dropout(target, cases=DROPOUT_FORWARD_CASES)
         Z1, D1, A1, _, _, Z2, D2, A2, _, _, Z3, A3c, _, _ = cache
         _check_mask("D1", D1, Z1, keep_prob)
         _check_mask("D2", D2, Z2, keep_prob)
-        expected = _dropout_forward(X, parameters, keep_prob, np.random.RandomState(seed)).D1
-        assert not np.array_equal(np.asarray(D1, bool), ~expected), (
+        assert not np.array_equal(np.asarray(D1, bool), ~want["D1"]), (
             f"D1 is the opposite of the expected mask: {_FLIPPED}"
         )
         np.testing.assert_allclose(
-            Z1,
-            parameters["W1"] @ X + parameters["b1"],
-            rtol=1e-12,
-            err_msg="Z1 = W1 X + b1: the input layer has no dropout",
+            Z1, want["Z1"], rtol=1e-12, err_msg="Z1 = W1 X + b1: the input layer has no dropout"
         )
         if np.allclose(A1, relu(Z1) * D1):
             raise AssertionError(
@@ -402,7 +398,7 @@ def verify_forward_propagation_with_dropout(target, cases=DROPOUT_FORWARD_CASES)
         )
         np.testing.assert_allclose(
             Z2,
-            parameters["W2"] @ A1 + parameters["b2"],
+            W["W2"] @ A1 + W["b2"],
             rtol=1e-12,
             err_msg="Z2 = W2 A1 + b2 with the dropped-out A1",
         )
@@ -414,16 +410,15 @@ def verify_forward_propagation_with_dropout(target, cases=DROPOUT_FORWARD_CASES)
         )
         np.testing.assert_allclose(
             A3,
-            sigmoid(parameters["W3"] @ A2 + parameters["b3"]),
+            sigmoid(W["W3"] @ A2 + W["b3"]),
             rtol=1e-12,
             err_msg="A3 = sigmoid(W3 A2 + b3): no dropout on the output layer",
         )
         assert A3 is A3c or np.array_equal(A3, A3c), "the cache must hold the A3 returned"
-        assert np.array_equal(
-            D1, _dropout_forward(X, parameters, keep_prob, np.random.RandomState(seed)).D1
-        ), (
-            "D1 is not the expected draws: use rng.random(A1.shape) < keep_prob, drawing D1 "
-            "before D2 from the rng passed in"
+        assert np.array_equal(D1, want["D1"]), f"D1 is not the expected draws: {_DRAWS}"
+        assert np.array_equal(D2, want["D2"]), f"D2 is not the expected draws: {_DRAWS}"
+        np.testing.assert_allclose(
+            A3, want["A3"], rtol=1e-10, err_msg="A3 is not the expected output"
         )
     rng = np.random.RandomState(3)
     X, _, parameters = _network(np.random.RandomState(3), [3, 10, 10, 1], 20)
@@ -443,21 +438,31 @@ def forward_propagation_with_dropout_test(target):
     _show("A3", target(X, parameters, keep_prob=0.7, rng=np.random.RandomState(1))[0])
 
 
-def verify_backward_propagation_with_dropout(target, cases=DROPOUT_BACKWARD_CASES):
-    """Check the gradients through the masks: dA[l] is masked and scaled like A[l]."""
-    for seed, dims, m, keep_prob in cases:
-        X, Y, parameters = _network(np.random.RandomState(seed), dims, m)
-        cache = _dropout_forward(X, parameters, keep_prob, np.random.RandomState(seed))
-        expected = _dropout_backward(X, Y, cache, keep_prob)
-        unscaled = _dropout_backward(X, Y, cache, 1.0)  # masks applied, 1/keep_prob forgotten
+def verify_backward_propagation_with_dropout(
+    target, cases=DROPOUT_BACKWARD_CASES, answers=stored_answers
+):
+    """Check the gradients through the masks: dA[l] is masked and scaled like A[l].
 
-        def hints(key, unscaled=unscaled):
-            return {"the gradient with the masks but without dividing by keep_prob": unscaled[key]}
+    The cache handed to ``target`` is the reference's dropout forward pass on the case (its
+    masks drawn from ``RandomState(seed)``), given by ``answers`` with the expected gradients.
+    """
+    for case in cases:
+        keep_prob = case[3]
+        want = answers("backward_propagation_with_dropout", case)
+        X, Y, _ = _dropout_inputs(case)
+        cache = DropoutCache(*(np.array(a) for a in want["cache"]))  # the check's copy
+
+        def hints(key, want=want):
+            return {
+                "the gradient with the masks but without dividing by keep_prob": want["unscaled"][
+                    key
+                ]
+            }
 
         _compare_gradients(
             f"backward_propagation_with_dropout (keep_prob = {keep_prob})",
             target(X, Y, cache, keep_prob),
-            expected,
+            want["gradients"],
             hints,
         )
 

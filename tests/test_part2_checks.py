@@ -4,7 +4,9 @@ import numpy as np
 import pytest
 
 import reg_utils
+from tests.grading.assignments import ASSIGNMENTS
 from tests.helpers import NOTEBOOKS, PART_DIRS, load_module, named, notebook_definitions
+from tests.reference import answers_for
 
 checks = load_module(PART_DIRS["reg_utils"] / "testCases.py", "part2_testCases")
 nb = notebook_definitions(NOTEBOOKS["regularization"])
@@ -109,6 +111,36 @@ MISTAKES = [
 def test_a_classic_mistake_fails_with_a_diagnosis(name, function, diagnosis):
     with pytest.raises(AssertionError, match=diagnosis):
         getattr(checks, f"{name}_test")(function)
+
+
+# Cases in the format of the grader's hidden ones (seed, layer sizes, m, lambd or keep_prob),
+# with values of their own: the hints work from the reference's answers on any case.
+OTHER_CASES = {
+    "compute_cost_with_regularization": (
+        (11, [5, 3, 2, 4, 1], 7, 0.25),
+        (12, [2, 6, 1], 3, 2.0),
+        (13, [3, 3, 3, 1], 9, 0.05),
+    ),
+    "backward_propagation_with_regularization": (
+        (14, [5, 4, 3, 1], 6, 0.3),
+        (15, [2, 7, 2, 1], 11, 1.2),
+    ),
+    "forward_propagation_with_dropout": (
+        (16, [4, 6, 5, 1], 8, 0.65),
+        (17, [2, 12, 4, 1], 15, 0.9),
+    ),
+    "backward_propagation_with_dropout": (
+        (18, [3, 5, 4, 1], 7, 0.75),
+        (19, [6, 3, 8, 1], 4, 0.55),
+    ),
+}
+
+
+@pytest.mark.parametrize("name, function, diagnosis", MISTAKES, ids=[m[2] for m in MISTAKES])
+def test_a_classic_mistake_gets_its_diagnosis_on_other_cases_too(name, function, diagnosis):
+    answers = answers_for(ASSIGNMENTS["regularization"])
+    with pytest.raises(AssertionError, match=diagnosis):
+        getattr(checks, f"verify_{name}")(function, OTHER_CASES[name], answers=answers)
 
 
 def test_the_test_cases_are_built_by_code_and_give_the_courses_numbers():
