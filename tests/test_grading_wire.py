@@ -1,5 +1,6 @@
 """What crosses between the grader and a submission's kernel: data only, aliasing kept."""
 
+import io
 import json
 
 import numpy as np
@@ -11,15 +12,22 @@ from tests.grading.remote import _restore
 from tests.helpers import random_network
 
 
-def round_trip(value, tmp_path):
-    wire.dump(value, tmp_path / "v")
-    return wire.load(tmp_path / "v")
+def round_trip(value):
+    return wire.loads(wire.dumps(value))
 
 
-def test_a_forward_cache_comes_back_a_named_tuple_that_reads_by_name(tmp_path):
+def packed(tree, arrays=None):
+    """Bytes in the wire's layout, for a JSON tree and arrays that ``dumps`` would never make."""
+    text = json.dumps(tree).encode()
+    npz = io.BytesIO()
+    np.savez(npz, **(arrays or {}))
+    return len(text).to_bytes(8, "big") + text + npz.getvalue()
+
+
+def test_a_forward_cache_comes_back_a_named_tuple_that_reads_by_name():
     X, _, parameters = random_network(0)
     A3, cache = reg_utils.forward_propagation(X, parameters)
-    got_A3, got = round_trip((A3, cache), tmp_path)
+    got_A3, got = round_trip((A3, cache))
     assert got._fields == cache._fields and type(got).__name__ == "Cache"
     Z1, *_ = got  # unpacks as the course's tuple
     np.testing.assert_array_equal(Z1, cache.Z1)
@@ -27,10 +35,10 @@ def test_a_forward_cache_comes_back_a_named_tuple_that_reads_by_name(tmp_path):
     assert got.A3 is got_A3, "an object met twice is sent once"
 
 
-def test_a_generator_comes_back_in_the_same_state_and_objects_become_unsupported(tmp_path):
+def test_a_generator_comes_back_in_the_same_state_and_objects_become_unsupported():
     rng = np.random.RandomState(3)
     rng.rand(5)
-    got_rng, other = round_trip([rng, object()], tmp_path)
+    got_rng, other = round_trip([rng, object()])
     assert got_rng.rand() == rng.rand()
     assert isinstance(other, wire.Unsupported) and other.type_name == "object"
 
@@ -45,18 +53,58 @@ def test_a_generator_comes_back_in_the_same_state_and_objects_become_unsupported
         ["Cache", [{"dict": {}}], [1]],
     ],
 )
-def test_a_malformed_named_tuple_is_refused(tmp_path, body):
-    (tmp_path / "v.json").write_text(json.dumps({"namedtuple": body}))
-    np.savez(tmp_path / "v.npz")
+def test_a_malformed_named_tuple_is_refused(body):
     with pytest.raises(ValueError, match="malformed|unreadable"):
-        wire.load(tmp_path / "v")
+        wire.loads(packed({"namedtuple": body}))
 
 
-def test_tensorflow_tensors_and_variables_come_back_as_their_values(tmp_path):
+@pytest.mark.parametrize(
+    "array",
+    [
+        np.array(["a", "b"]),  # strings
+        np.array("x"),  # a str scalar
+        np.array(["2020-01-01"], dtype="datetime64[D]"),
+        np.zeros(2, dtype="V4"),  # raw bytes
+        np.zeros(2, dtype=[("a", "f8")]),  # a structured array
+    ],
+    ids=["str", "str scalar", "datetime64", "void", "structured"],
+)
+@pytest.mark.parametrize("tag", ["array", "scalar", "tensor"])
+def test_only_numeric_arrays_and_scalars_cross(array, tag):
+    body = ["a0", False] if tag == "tensor" else "a0"
+    with pytest.raises(ValueError, match="malformed|unreadable"):
+        wire.loads(packed({tag: body}, {"a0": array}))
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"",
+        b"\x00" * 7,
+        (2**40).to_bytes(8, "big") + b"{}",  # a JSON text said to be huge
+        packed({"list": [{"same": 5}]}),  # a reference to nothing
+        packed({"array": "missing"}),
+        packed(["not", "a", "tagged", "value"]),
+        b"\x00" * 8 + b"PK\x03\x04garbage",
+        "text, not bytes",
+    ],
+)
+def test_bytes_that_are_not_a_value_are_refused(data):
+    with pytest.raises(ValueError):
+        wire.loads(data)
+
+
+def test_arrays_said_to_be_larger_than_the_limit_are_refused_before_loading():
+    big = np.zeros(wire.MAX_BYTES // 8 + 1)
+    with pytest.raises(ValueError, match="too large"):
+        wire.loads(packed({"array": "a0"}, {"a0": big}))
+
+
+def test_tensorflow_tensors_and_variables_come_back_as_their_values():
     import tensorflow as tf
 
     tensor, variable = tf.constant([[1.0, 2.0]]), tf.Variable(tf.ones((2, 3)))
-    got = round_trip({"t": tensor, "v": variable, "both": [tensor, tensor]}, tmp_path)
+    got = round_trip({"t": tensor, "v": variable, "both": [tensor, tensor]})
     np.testing.assert_array_equal(got["t"], [[1.0, 2.0]])
     assert got["t"].dtype == np.float32 and not got["t"].is_variable
     assert isinstance(got["v"], wire.Tensor) and got["v"].is_variable and got["v"].shape == (2, 3)

@@ -104,11 +104,11 @@ def main(argv=None):
     else:
         print("\n\n".join(table(r) for r in results))
     folders = [Path(p) for p in args.paths if Path(p).is_dir()]
-    if results and (args.csv or folders):
+    if args.csv or folders:
         out = args.csv or folders[0] / "gradebook.csv"
-        write_gradebook(results, folders[0] if folders else Path.cwd(), out)
+        write_gradebook(outcomes, folders[0] if folders else Path.cwd(), out)
         print(f"gradebook: {out}", file=sys.stderr)
-    return 2 if len(results) < len(outcomes) else 0
+    return 0 if results else 2
 
 
 if __name__ == "__main__":

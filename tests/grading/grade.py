@@ -4,12 +4,19 @@ A submission's cells run in a fresh kernel inside the sandbox of ``sandbox.py``,
 ``timeout`` seconds and all of them within ``budget``. Then every exercise's hidden check runs
 here, in the grader's process, calling the learner's functions in that kernel through
 ``remote.py``: only the values they return come back, and the grade is computed from those here.
-Nothing the kernel prints or writes decides a grade.
+Nothing the kernel prints or writes decides a grade, and the grader keeps none of it: a cell's
+outputs, errors and comm messages are dropped as they come. Every file of a submission that
+cannot be graded (a link, a folder, a file too large, a notebook nbformat cannot validate) gets
+a one-line reason, and the others are graded all the same.
 """
 
 import csv
 import logging
+import os
+import random
 import re
+import secrets
+import stat
 import subprocess
 import tempfile
 import time
@@ -31,13 +38,19 @@ from tests.grading.remote import CallFailed, Remote, interrupt
 
 QUIET = logging.getLogger("tests.grading.quiet")
 QUIET.setLevel(logging.CRITICAL)
-MAX_MESSAGE = 32 << 20  # bytes; a larger message from the kernel drops its connection
-MAX_OUTPUT = 100_000  # characters of output kept per cell (the rest is dropped)
+MAX_MESSAGE = 2 << 20  # bytes; a larger message from the kernel drops its connection
+QUEUED = 16  # messages a socket holds for the grader; the kernel's next ones are dropped
+MAX_NOTEBOOK = 32 << 20  # bytes of a submitted notebook
 CALL_TIMEOUT = 10  # seconds for each call of a hidden check (they take milliseconds)
 
 
 class GradingError(Exception):
     """A file that cannot be graded: not a notebook, or no known assignment."""
+
+    def __init__(self, path, reason):
+        super().__init__(f"{path}: {reason}")
+        self.path = str(path)
+        self.reason = reason
 
 
 @dataclass
@@ -61,14 +74,30 @@ class Result:
 
 
 def read_submission(path):
-    """Parse the notebook at ``path`` without ever writing to it."""
+    """Parse the notebook at ``path`` without ever writing to it, or following a link."""
     try:
-        notebook = nbformat.reads(Path(path).read_text(encoding="utf-8"), as_version=4)
-    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as error:
-        raise GradingError(f"{path}: not a readable Jupyter notebook ({error})") from None
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as error:
+        reason = "a link, not a notebook" if os.path.islink(path) else error.strerror
+        raise GradingError(path, f"cannot be graded: {reason}") from None
+    with open(fd, "rb") as handle:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise GradingError(path, "cannot be graded: not a regular file")
+        if info.st_size > MAX_NOTEBOOK:
+            raise GradingError(path, f"cannot be graded: larger than {MAX_NOTEBOOK >> 20} MiB")
+        data = handle.read(MAX_NOTEBOOK + 1)
+    try:
+        notebook = nbformat.reads(data.decode("utf-8"), as_version=4)
+        nbformat.validate(notebook)
+    except Exception as error:  # nbformat raises many kinds for what a learner can hand in
+        reason = str(error).strip().splitlines()[0][:120] if str(error).strip() else ""
+        raise GradingError(
+            path, f"not a valid Jupyter notebook ({type(error).__name__}: {reason})"
+        ) from None
     assignment = recognise(notebook)
     if assignment is None:
-        raise GradingError(f"{path}: not a notebook of a known assignment")
+        raise GradingError(path, "not a notebook of a known assignment")
     return notebook, assignment
 
 
@@ -101,14 +130,19 @@ def graded_cells(cells, exercises):
     ]
 
 
-class _CappedClient(NotebookClient):
-    """Keeps at most MAX_OUTPUT characters of each cell's output in the grader's memory."""
+class _DroppingClient(NotebookClient):
+    """Runs the cells and keeps nothing the kernel sends: no output, error or widget state."""
 
     def output(self, outs, msg, display_id, cell_index):
-        kept = sum(len(str(o)) for o in outs)
-        if kept + len(str(msg["content"])) > MAX_OUTPUT and msg["msg_type"] != "error":
-            return None
-        return super().output(outs, msg, display_id, cell_index)
+        return None
+
+    def handle_comm_msg(self, outs, msg, cell_index):
+        return None
+
+    async def async_start_new_kernel_client(self):
+        kc = await super().async_start_new_kernel_client()
+        kc.hb_channel.stop()  # its thread would connect again to a path the kernel can replace
+        return kc
 
 
 def _kernel_manager(isolation, scratch, cwd, seconds, user):
@@ -119,6 +153,7 @@ def _kernel_manager(isolation, scratch, cwd, seconds, user):
         prefix = sandbox.unsandboxed_argv(cpu)
     context = zmq.asyncio.Context()
     context.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE)
+    context.setsockopt(zmq.RCVHWM, QUEUED)
     return sandbox.SandboxedKernelManager(
         prefix,
         user,
@@ -146,7 +181,7 @@ def _run_cells(client, cells, timeout, deadline):
             client.execute_cell(cell, index)
         except CellTimeoutError:
             notes.append(f"cell {index}: cut off after {client.timeout:.0f} s")
-            if not interrupt(client.km, run_sync(client.kc.get_shell_msg)):
+            if not interrupt(client.km, client.kc, None):
                 notes.append(f"cell {index}: the kernel ignored the interrupt; no more cells ran")
                 return notes, f"the kernel stopped answering when cell {index} was cut off"
         except DeadKernelError:
@@ -154,7 +189,7 @@ def _run_cells(client, cells, timeout, deadline):
             break
         except Exception as error:  # a malformed message: the kernel is the learner's to spoil
             notes.append(f"cell {index}: the kernel's messages could not be read ({error!r:.80})")
-            break
+            return notes, "the kernel's messages could not be read"
     return notes, None
 
 
@@ -175,13 +210,13 @@ def grade(path, timeout=60, budget=300, isolation=None):
         scratch = Path(private) / "scratch"
         cwd = scratch / assignment.folder
         assignment.copy_support_files(cwd)
-        (scratch / ".kernel").mkdir()
-        (scratch / ".grader").mkdir()
+        for name in sandbox.WRITABLE:
+            (scratch / name).mkdir()
         sandbox.copy_font_cache(scratch / ".matplotlib")
         user = sandbox.sandbox_user() if isolation.bwrap else None
         sandbox.prepare_scratch(scratch, user)
         km = _kernel_manager(isolation, scratch, cwd, budget + CALL_TIMEOUT * 30, user)
-        client = _CappedClient(
+        client = _DroppingClient(
             notebook,
             km=km,
             timeout=timeout,
@@ -194,18 +229,18 @@ def grade(path, timeout=60, budget=300, isolation=None):
         try:
             with client.setup_kernel(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL):
                 result.cut_off, stuck = _run_cells(client, notebook.cells, timeout, deadline)
+                client.kc.iopub_channel.stop()  # the checks read replies only: nothing queues
                 per_check = min(timeout, CALL_TIMEOUT)  # for all the calls of one exercise
-                remote = Remote(km, scratch / ".grader", per_check, MAX_MESSAGE)
+                remote = Remote(km, client.kc, per_check)
                 remote.broken = stuck  # then no check waits for a kernel that does not answer
+                cases = random.Random(secrets.randbits(64))  # hidden cases, new for every run
                 try:
                     remote.start()
                     for name in assignment.exercises:
                         remote.deadline = time.monotonic() + per_check
-                        outcomes[name] = check(assignment, name, remote.function(name))
+                        outcomes[name] = check(assignment, name, remote.function(name), cases)
                 except CallFailed as error:
                     outcomes = dict.fromkeys(assignment.exercises, (False, str(error)))
-                finally:
-                    remote.close()
         except (DeadKernelError, RuntimeError) as error:  # the kernel did not start or died
             result.cut_off.append(f"the kernel stopped: {error}"[:300])
         finally:
@@ -225,20 +260,33 @@ def grade(path, timeout=60, budget=300, isolation=None):
 
 
 def submissions(paths):
-    """Expand folders into the notebooks below them (skipping checkpoints), in a stable order."""
+    """Expand folders into the notebooks below them (skipping checkpoints), in a stable order.
+
+    Links are not followed: a linked folder is not entered, and a linked notebook is listed so
+    that grading says why it cannot be graded.
+    """
     found = []
     for path in map(Path, paths):
-        if path.is_dir():
-            found += sorted(
-                p for p in path.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts
-            )
+        if path.is_dir() and not path.is_symlink():
+            for folder, subfolders, files in os.walk(path):
+                subfolders[:] = sorted(d for d in subfolders if d != ".ipynb_checkpoints")
+                found += sorted(Path(folder, f) for f in files if f.endswith(".ipynb"))
+                found += sorted(  # a folder named like a notebook, or a link to one
+                    Path(folder, d)
+                    for d in os.listdir(folder)
+                    if d.endswith(".ipynb") and Path(folder, d).is_dir()
+                )
         else:
             found.append(path)
     return found
 
 
 def grade_all(paths, timeout=60, jobs=2, budget=300, isolation=None):
-    """Grade every notebook; return a list of Result or GradingError, in the order given."""
+    """Grade every notebook; return a list of Result or GradingError, in the order given.
+
+    Whatever goes wrong with one submission is that submission's line of the report: the
+    others are graded all the same.
+    """
     isolation = isolation or sandbox.find_isolation()
 
     def attempt(path):
@@ -246,6 +294,8 @@ def grade_all(paths, timeout=60, jobs=2, budget=300, isolation=None):
             return grade(path, timeout, budget, isolation)
         except GradingError as error:
             return error
+        except Exception as error:  # a failure of the grader's own on this file: say so
+            return GradingError(path, f"not graded: the grader failed ({type(error).__name__})")
 
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         return list(pool.map(attempt, paths))
@@ -272,24 +322,41 @@ def as_json(result):
 
 
 def learner_of(path, root):
-    """The learner's name: the first folder below ``root`` (submissions/<learner>/...)."""
-    relative = Path(path).resolve().relative_to(Path(root).resolve())
+    """The learner's name: the first folder below ``root`` (submissions/<learner>/...); links
+    are not resolved, so a path is named by where it was found."""
+    relative = Path(os.path.relpath(os.path.abspath(path), os.path.abspath(root)))
     return relative.parts[0] if len(relative.parts) > 1 else relative.stem
 
 
-def write_gradebook(results, root, out):
-    """Write one row per learner, one column per exercise, and a total, to the CSV ``out``."""
-    columns, rows = [], {}
-    for result in results:
-        learner = learner_of(result.notebook, root)
+def write_gradebook(outcomes, root, out):
+    """Write one row per learner, one column per (assignment, exercise), a total, and a note
+    for each file that could not be graded, to the CSV ``out`` (a link there is replaced)."""
+    columns, rows, notes = [], {}, {}
+    for outcome in outcomes:
+        path = outcome.path if isinstance(outcome, GradingError) else outcome.notebook
+        learner = learner_of(path, root)
         row = rows.setdefault(learner, {})
-        for e in result.exercises:
-            if e.name not in columns:
-                columns.append(e.name)
-            row[e.name] = e.points
-    with open(out, "w", newline="", encoding="utf-8") as handle:
+        if isinstance(outcome, GradingError):
+            notes.setdefault(learner, []).append(f"{Path(path).name}: {outcome.reason}")
+            continue
+        for e in outcome.exercises:
+            column = f"{outcome.assignment}/{e.name}"
+            if column not in columns:
+                columns.append(column)
+            row[column] = e.points
+    out = Path(out)
+    partial = out.with_name(f".{out.name}.{secrets.token_hex(4)}")
+    with open(partial, "x", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["learner", *columns, "total"])
+        writer.writerow(["learner", *columns, "total", "not graded"])
         for learner in sorted(rows):
             row = rows[learner]
-            writer.writerow([learner, *(row.get(c, 0) for c in columns), sum(row.values())])
+            writer.writerow(
+                [
+                    learner,
+                    *(row.get(c, 0) for c in columns),
+                    sum(row.values()),
+                    "; ".join(notes.get(learner, ())),
+                ]
+            )
+    os.replace(partial, out)

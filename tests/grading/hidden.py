@@ -9,75 +9,119 @@ values it returns reach the comparison.
 """
 
 import importlib.util
+import re
 import sys
 import threading
 from functools import cache
 
 from tests.grading.remote import CallFailed, Missing
+from tests.reference import answers_for
 
+
+def _seed(r):
+    return r.randrange(100, 2**31)
+
+
+def _dims(r, inputs=(2, 7), hidden=(1, 3), units=(2, 8)):
+    """Layer sizes ending in one output unit."""
+    layers = [r.randint(*units) for _ in range(r.randint(*hidden))]
+    return [r.randint(*inputs), *layers, 1]
+
+
+def _three_layers(r):  # the networks whose forward pass the notebooks give: 3 layers
+    return [r.randint(2, 6), r.randint(2, 7), r.randint(2, 5), 1]
+
+
+def _number(r, low, high, digits=3):
+    return round(r.uniform(low, high), digits) or 0.5
+
+
+def _n(count, draw):
+    return lambda r: tuple(draw(r) for _ in range(count))
+
+
+# For each exercise, how to draw its hidden cases (in the format of the public cases of its
+# ``verify_*``), from a generator seeded afresh for every grading run by the grader alone.
+# None: the exercise's function takes no argument, so its check has no cases.
 HIDDEN_CASES = {
     # Part 1: layer sizes
-    "initialize_parameters_zeros": ([4, 7, 3, 2, 1], [1, 1], [6, 2]),
-    "initialize_parameters_random": ([3, 6, 2, 1], [5, 1], [2, 3, 3, 3, 1]),
-    "initialize_parameters_he": ([6, 4, 4, 1], [3, 9, 1], [7, 2, 5, 1]),
+    "initialize_parameters_zeros": _n(3, lambda r: _dims(r, hidden=(1, 4))),
+    "initialize_parameters_random": _n(3, lambda r: _dims(r, hidden=(1, 4))),
+    "initialize_parameters_he": _n(3, lambda r: _dims(r, inputs=(3, 9), hidden=(1, 3))),
     # Part 2: (seed, layer sizes, m, lambd or keep_prob)
-    "compute_cost_with_regularization": (
-        (11, [5, 3, 2, 4, 1], 7, 0.25),
-        (12, [2, 6, 1], 3, 2.0),
-        (13, [3, 3, 3, 1], 9, 0.05),
+    "compute_cost_with_regularization": _n(
+        3, lambda r: (_seed(r), _dims(r, hidden=(1, 4)), r.randint(2, 12), _number(r, 0.05, 2))
     ),
-    "backward_propagation_with_regularization": (
-        (14, [5, 4, 3, 1], 6, 0.3),
-        (15, [2, 7, 2, 1], 11, 1.2),
+    "backward_propagation_with_regularization": _n(
+        2, lambda r: (_seed(r), _three_layers(r), r.randint(3, 12), _number(r, 0.1, 1.5))
     ),
-    "forward_propagation_with_dropout": (
-        (16, [4, 6, 5, 1], 8, 0.65),
-        (17, [2, 12, 4, 1], 15, 0.9),
+    "forward_propagation_with_dropout": _n(
+        2, lambda r: (_seed(r), _three_layers(r), r.randint(4, 16), _number(r, 0.55, 0.95, 2))
     ),
-    "backward_propagation_with_dropout": (
-        (18, [3, 5, 4, 1], 7, 0.75),
-        (19, [6, 3, 8, 1], 4, 0.55),
+    "backward_propagation_with_dropout": _n(
+        2, lambda r: (_seed(r), _three_layers(r), r.randint(4, 12), _number(r, 0.55, 0.95, 2))
     ),
     # Part 3: (x, theta) and (seed, layer sizes, m)
-    "forward_propagation": ((1.5, -2.0), (-0.75, 3.0), (6.0, 0.125)),
-    "backward_propagation": ((1.5, -2.0), (-0.75, 3.0), (6.0, 0.125)),
-    "gradient_check": ((1.5, -2.0), (-4.0, 2.5), (0.6, 9.0)),
-    "gradient_check_n": ((21, [5, 3, 4, 1], 4), (22, [2, 6, 2, 1], 6)),
+    "forward_propagation": _n(3, lambda r: (_number(r, -6, 6), _number(r, -6, 6))),
+    "backward_propagation": _n(3, lambda r: (_number(r, -6, 6), _number(r, -6, 6))),
+    "gradient_check": _n(3, lambda r: (_number(r, -6, 6), _number(r, -6, 6))),
+    "gradient_check_n": _n(2, lambda r: (_seed(r), _three_layers(r), r.randint(3, 7))),
     # Optimization: (seed, layer sizes), (m, mini_batch_size, seed), (lr0, epoch, decay_rate)
-    "update_parameters_with_gd": ((31, [3, 4, 1]), (32, [5, 2, 2, 2, 1])),
-    "random_mini_batches": ((200, 32, 4), (65, 64, 9), (33, 5, 2), (64, 16, 7)),
-    "initialize_velocity": ((33, [6, 1]), (34, [2, 8, 3, 1])),
-    "update_parameters_with_momentum": ((35, [4, 3, 1]), (36, [2, 5, 5, 1])),
-    "initialize_rmsprop": ((37, [6, 1]), (38, [2, 8, 3, 1])),
-    "update_parameters_with_rmsprop": ((39, [4, 3, 1]), (40, [2, 5, 5, 1])),
-    "initialize_adam": ((41, [6, 1]), (42, [2, 8, 3, 1])),
-    "update_parameters_with_adam": ((43, [4, 3, 1]), (44, [2, 5, 5, 1])),
-    "update_lr": ((0.3, 7, 0.5), (0.05, 123, 0.01)),
-    "schedule_lr_decay": ((0.3, 2500, 0.5), (0.05, 999, 2.0), (0.07, 12001, 0.1)),
+    "update_parameters_with_gd": _n(2, lambda r: (_seed(r), _dims(r))),
+    "random_mini_batches": lambda r: (
+        (r.randint(150, 260), 64, _seed(r)),
+        (r.randint(30, 80), 2 ** r.randint(3, 5), _seed(r)),
+        (r.randint(5, 40), r.randint(2, 9), _seed(r)),
+        (64, 16, _seed(r)),
+    ),
+    "initialize_velocity": _n(2, lambda r: (_seed(r), _dims(r))),
+    "update_parameters_with_momentum": _n(2, lambda r: (_seed(r), _dims(r))),
+    "initialize_rmsprop": _n(2, lambda r: (_seed(r), _dims(r))),
+    "update_parameters_with_rmsprop": _n(2, lambda r: (_seed(r), _dims(r))),
+    "initialize_adam": _n(2, lambda r: (_seed(r), _dims(r))),
+    "update_parameters_with_adam": _n(2, lambda r: (_seed(r), _dims(r))),
+    "update_lr": _n(3, lambda r: (_number(r, 0.01, 0.5), r.randint(0, 200), _number(r, 0.01, 3))),
+    "schedule_lr_decay": _n(
+        3, lambda r: (_number(r, 0.01, 0.5), r.randint(0, 15000), _number(r, 0.01, 3))
+    ),
     # Softmax Regression: (seed, number of classes, number of examples)
-    "softmax": ((51, 5, 3), (52, 3, 12), (53, 7, 2)),
-    "one_hot": ((54, 5, 3), (55, 3, 12), (56, 10, 4)),
-    "cross_entropy": ((57, 5, 3), (58, 3, 12), (59, 8, 6)),
-    "softmax_backward": ((60, 5, 3), (61, 3, 12), (62, 8, 6)),
+    "softmax": _n(3, lambda r: (_seed(r), r.randint(2, 9), r.randint(1, 14))),
+    "one_hot": _n(3, lambda r: (_seed(r), r.randint(2, 11), r.randint(1, 14))),
+    "cross_entropy": _n(3, lambda r: (_seed(r), r.randint(2, 9), r.randint(1, 14))),
+    "softmax_backward": _n(3, lambda r: (_seed(r), r.randint(2, 9), r.randint(1, 14))),
     # Hyperparameter Search: (seed, number of samples)
-    "sample_learning_rate": ((61, 3), (62, 17), (63, 1)),
-    "sample_beta": ((64, 3), (65, 17), (66, 1)),
+    "sample_learning_rate": lambda r: ((_seed(r), r.randint(2, 6)), (_seed(r), r.randint(10, 30))),
+    "sample_beta": lambda r: ((_seed(r), r.randint(2, 6)), (_seed(r), r.randint(10, 30))),
     # TensorFlow Introduction, under (assignment, exercise) where Part 3 has an exercise of the
-    # same name: labels, (seed, number of examples), (seed, m_train, m_test); linear_function and
-    # initialize_parameters take no argument, so their checks have no cases.
+    # same name: labels, (seed, number of examples), (seed, m_train, m_test).
     "linear_function": None,
-    "sigmoid": (-3, 2, 0.25),
-    "one_hot_matrix": (1, 4, 2),
+    "sigmoid": _n(3, lambda r: _number(r, -8, 8)),
+    "one_hot_matrix": _n(3, lambda r: r.randint(0, 5)),
     "initialize_parameters": None,
-    ("tensorflow", "forward_propagation"): ((91, 7), (92, 2), (93, 40)),
-    "compute_total_loss": ((94, 7), (95, 6), (96, 40)),
-    "model": ((97, 80, 40),),
+    ("tensorflow", "forward_propagation"): _n(3, lambda r: (_seed(r), r.randint(1, 40))),
+    "compute_total_loss": _n(3, lambda r: (_seed(r), r.randint(1, 40))),
+    "model": lambda r: ((_seed(r), 80, 40),),
     # Batch Normalization: (seed, number of units, number of examples)
-    "batchnorm_forward": ((71, 5, 3), (72, 2, 20), (73, 7, 4)),
-    "batchnorm_inference": ((74, 5, 3), (75, 2, 20), (76, 7, 1)),
-    "batchnorm_backward": ((77, 5, 3), (78, 2, 20), (79, 7, 4)),
-    "batchnorm_backward_simple": ((80, 5, 3), (81, 2, 20), (82, 7, 4)),
+    "batchnorm_forward": _n(3, lambda r: (_seed(r), r.randint(1, 7), r.randint(2, 20))),
+    "batchnorm_inference": _n(3, lambda r: (_seed(r), r.randint(1, 7), r.randint(1, 20))),
+    "batchnorm_backward": _n(3, lambda r: (_seed(r), r.randint(1, 7), r.randint(2, 20))),
+    "batchnorm_backward_simple": _n(3, lambda r: (_seed(r), r.randint(1, 7), r.randint(2, 20))),
 }
+
+
+def hidden_cases(assignment, name, rng):
+    """The hidden cases of exercise ``name`` for this run, drawn from ``rng`` (random.Random)."""
+    draw = HIDDEN_CASES.get((assignment.name, name), HIDDEN_CASES.get(name))
+    return None if draw is None else draw(rng)
+
+
+# A number in a message: the hidden case's inputs and expected values are not reported.
+_NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?(?![\w.])")
+
+
+def without_numbers(message):
+    """``message`` with every number written as '#': it names the mistake, not the case."""
+    return _NUMBER.sub("#", message)
 
 
 _import_lock = threading.Lock()
@@ -100,20 +144,24 @@ def checks_of(assignment):
     return module
 
 
-def check(assignment, name, target):
-    """Run the hidden check of exercise ``name`` on ``target``; return (passed, message)."""
+def check(assignment, name, target, rng):
+    """Run the hidden check of exercise ``name`` on ``target``, with cases drawn from ``rng``
+    and the reference's answers; return (passed, message), a message without numbers."""
+    cases = hidden_cases(assignment, name, rng)
+    verify = getattr(checks_of(assignment), f"verify_{name}")
+    answers = answers_for(assignment)
     try:
-        cases = HIDDEN_CASES.get((assignment.name, name), HIDDEN_CASES.get(name))
-        getattr(checks_of(assignment), f"verify_{name}")(target, cases)
+        verify(target, cases, answers=answers)
     except Missing as error:
-        return False, f"missing: {error}"
+        message = f"missing: {error}"
     except NotImplementedError:
-        return False, "not done: the function still raises NotImplementedError"
+        message = "not done: the function still raises NotImplementedError"
     except CallFailed as error:
-        return False, str(error)
+        message = str(error)
     except AssertionError as error:
-        return False, f"wrong: {error}".strip()
+        message = f"wrong: {error}".strip()
     except Exception as error:  # a value of the wrong kind made the check itself fail
-        kind = type(error).__name__
-        return False, f"wrong: the check could not use what it returned ({kind}: {error})"
-    return True, "correct"
+        message = f"wrong: the check could not use what it returned ({type(error).__name__})"
+    else:
+        return True, "correct"
+    return False, without_numbers(message)[:500]

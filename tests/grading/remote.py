@@ -1,28 +1,33 @@
 """Calling a learner's function in the submission's kernel, from the grader's process.
 
-``Remote(km, folder, timeout, max_message).start()`` loads ``wire.py`` and ``harness.py`` into
-the kernel, and ``remote.function(name)`` returns a stand-in for the notebook's function
-``name``: calling it sends the arguments to the kernel, runs the learner's function there, and
-returns the values that came back (``wire.py``: plain data, no pickles). Arguments the function
-changed in place are changed here too, so that a check that reuses a random generator sees it
-advanced. Whatever the kernel does, all that reaches the grader is such a value or an exception
-of this module.
+``Remote(km, kc, timeout).start()`` loads ``wire.py`` and ``harness.py`` into the kernel, and
+``remote.function(name)`` returns a stand-in for the notebook's function ``name``: calling it
+sends the arguments to the kernel inside an execute request, runs the learner's function there,
+and returns the values that came back in the reply's user expression (``wire.py``: plain data,
+no pickles). No file is read or written: ``kc`` is the client that connected to the kernel
+before any of the submission's code ran, and its sockets never reconnect. Arguments the function
+changed in place are changed here too, so that a check can see what the function did to them;
+the expected values never come from those objects. Whatever the kernel does, all that reaches
+the grader is such a value or an exception of this module, within the deadline.
 """
 
+import base64
+import binascii
 import inspect
 import textwrap
 import time
 from pathlib import Path
+from queue import Empty
 
 import numpy as np
-import zmq
-from jupyter_client import BlockingKernelClient
 from jupyter_core.utils import run_sync
 
 from tests.grading import wire
 
 HERE = Path(__file__).resolve().parent
 KERNEL_SIDE = (HERE / "wire.py").read_text() + "\n" + (HERE / "harness.py").read_text()
+REPLY = "_grader_reply"
+MAX_REPLY = 3 * wire.MAX_BYTES  # characters of the reply's base64 text
 
 
 class CallFailed(Exception):
@@ -33,17 +38,44 @@ class Missing(Exception):
     """The notebook defines no such function."""
 
 
+def reply_to(kc, msg_id, deadline, msg_type="execute_reply"):
+    """The content of the kernel's ``msg_type`` to request ``msg_id`` (None: to any request),
+    read from ``kc``'s shell channel until ``deadline`` (``time.monotonic()``); None if none came
+    in time.
+
+    Other messages (replies to nothing, floods, malformed or forged ones) are dropped; the reply
+    must be a dict whose content is a dict with a string status.
+    """
+    get = run_sync(kc.shell_channel.get_msg)
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            msg = get(timeout=min(left, 1.0))
+        except Empty:
+            continue
+        except Exception:  # noqa: S112 (a message the session cannot even unpack: drop it)
+            continue
+        if not isinstance(msg, dict) or msg.get("msg_type") != msg_type:
+            continue
+        parent, content = msg.get("parent_header"), msg.get("content")
+        if not isinstance(parent, dict) or msg_id not in (None, parent.get("msg_id")):
+            continue
+        if isinstance(content, dict) and isinstance(content.get("status"), str):
+            return content
+    return None
+
+
+def interrupt(km, kc, msg_id, wait=5):
+    """Interrupt the kernel of ``km`` and wait at most ``wait`` seconds in all for the reply to
+    the request ``msg_id`` it was running (None: any reply); return whether it came."""
+    run_sync(km.interrupt_kernel)()
+    return reply_to(kc, msg_id, time.monotonic() + wait) is not None
+
+
 class Remote:
-    def __init__(self, km, folder, timeout, max_message):
-        """``km``: the kernel's (async) manager; ``folder``: where requests and replies go,
-        which the kernel must be able to write; ``max_message``: bytes a message may have."""
+    def __init__(self, km, kc, timeout):
+        """``km``: the kernel's (async) manager; ``kc``: its (async) client, channels started."""
         self.km = km
-        context = zmq.Context()
-        context.setsockopt(zmq.MAXMSGSIZE, max_message)
-        self.kc = BlockingKernelClient(context=context)
-        self.kc.load_connection_info(km.get_connection_info())
-        self.kc.start_channels(hb=False)  # liveness comes from the kernel manager
-        self.folder = Path(folder)
+        self.kc = kc
         self.timeout = timeout
         self.broken = None  # why later calls cannot run, once something went wrong for good
         self.deadline = None  # time.monotonic() after which no call starts (one per exercise)
@@ -52,15 +84,12 @@ class Remote:
         """Load the kernel's side; raise CallFailed if it cannot run."""
         self._run(KERNEL_SIDE, "the grader's helper code")
 
-    def close(self):
-        self.kc.stop_channels()
-        self.kc.context.destroy(linger=0)
-
     def function(self, name):
         return RemoteFunction(self, name, {})
 
-    def _run(self, code, what, retry=True):
-        """Run ``code`` in the kernel; raise CallFailed unless it finished without error."""
+    def _run(self, code, what, expressions=None, retry=True):
+        """Run ``code`` in the kernel; return the reply's user expressions, or raise CallFailed
+        unless it finished without error."""
         if not self.broken and not run_sync(self.km.is_alive)():
             self.broken = "the kernel stopped before this check ran"
         if self.broken:
@@ -68,78 +97,78 @@ class Remote:
         left = self.timeout if self.deadline is None else self.deadline - time.monotonic()
         if left <= 0:
             raise CallFailed(f"timed out: the check's calls ran longer than {self.timeout:g} s")
-        try:
-            reply = self.kc.execute_interactive(
-                code,
-                timeout=min(self.timeout, left),
-                output_hook=lambda message: None,
-                allow_stdin=False,
-                store_history=False,
-                stop_on_error=False,  # an interrupted call must not abort the next ones
-            )
-        except TimeoutError:
-            if not interrupt(self.km, self.kc.get_shell_msg):
+        msg_id = self.kc.execute(
+            code,
+            store_history=False,
+            user_expressions=expressions or {},
+            allow_stdin=False,
+            stop_on_error=False,  # an interrupted call must not abort the next ones
+        )
+        reply = reply_to(self.kc, msg_id, time.monotonic() + min(self.timeout, left))
+        if reply is None:
+            if not run_sync(self.km.is_alive)():
+                self.broken = "the kernel stopped"
+                raise CallFailed(f"not graded: {self.broken}")
+            if not interrupt(self.km, self.kc, msg_id):
                 self.broken = "the kernel stopped answering after a call was cut off"
             raise CallFailed(
                 f"timed out: {what} was stopped when the check's {self.timeout:g} s ran out"
-            ) from None
-        except (RuntimeError, OSError) as error:  # the kernel died
-            self.broken = f"the kernel stopped ({type(error).__name__})"
-            raise CallFailed(f"not graded: {self.broken}") from None
-        except ValueError as error:  # a malformed message (the kernel can send anything)
-            self.broken = f"the kernel's messages could not be read ({error!r:.80})"
-            raise CallFailed(f"not graded: {self.broken}") from None
-        if reply["content"]["status"] == "aborted" and retry:  # queued behind an interrupt
-            return self._run(code, what, retry=False)
-        if reply["content"]["status"] != "ok":
+            )
+        if reply["status"] == "aborted" and retry:  # queued behind an interrupt
+            return self._run(code, what, expressions, retry=False)
+        if reply["status"] != "ok":
+            ename = reply.get("ename")
             raise CallFailed(
                 f"not graded: the kernel could not run {what} "
-                f"({reply['content'].get('ename', 'aborted')})"[:300]
+                f"({ename if isinstance(ename, str) else 'aborted'})"[:300]
             )
+        found = reply.get("user_expressions")
+        return found if isinstance(found, dict) else {}
 
     def call(self, name, args, kwargs, replacements):
-        request = self.folder / "request"
-        reply = self.folder / "reply"
-        for suffix in (".json", ".npz"):
-            Path(f"{reply}{suffix}").unlink(missing_ok=True)
-        wire.dump(
-            {"function": name, "args": list(args), "kwargs": kwargs, "globals": replacements},
-            request,
+        request = {"function": name, "args": list(args), "kwargs": kwargs, "globals": replacements}
+        encoded = base64.b64encode(wire.dumps(request)).decode("ascii")
+        found = self._run(
+            f"{REPLY} = serve_request(globals(), {encoded!r})", name, {"reply": REPLY}
         )
-        self._run(f"serve_request(globals(), {str(self.folder)!r})", name)
-        try:
-            answer = wire.load(reply)
-        except ValueError as error:
-            raise CallFailed(
-                f"not graded: the reply of {name} could not be read ({error})"
-            ) from None
-        if type(answer) is not dict:
-            raise CallFailed(f"not graded: the reply of {name} could not be read")
+        answer = _decode_reply(found.get("reply"), name)
         if "missing" in answer:
             raise Missing(str(answer["missing"])[:300])
         if "raised" in answer:
-            ename, evalue = (str(x) for x in answer["raised"])
+            raised = answer["raised"]
+            ename, evalue = map(str, raised) if type(raised) is list and len(raised) == 2 else "??"
             if ename == "NotImplementedError":
                 raise NotImplementedError
             raise CallFailed(f"raised {ename[:100]}: {evalue[:300]}")
-        for sent, back in zip(args, answer.get("args", ()), strict=False):
+        for sent, back in zip(args, _list(answer.get("args")), strict=False):
             _restore(sent, back)
+        back_kwargs = answer.get("kwargs")
         for key, sent in kwargs.items():
-            if key in answer.get("kwargs", {}):
-                _restore(sent, answer["kwargs"][key])
+            if type(back_kwargs) is dict and key in back_kwargs:
+                _restore(sent, back_kwargs[key])
         return answer.get("returned")
 
 
-def interrupt(km, get_shell_msg, wait=5):
-    """Interrupt the kernel of ``km`` and wait for the reply of the request it was running,
-    read with ``get_shell_msg(timeout=...)``; return whether it came within ``wait`` seconds."""
-    run_sync(km.interrupt_kernel)()
+def _list(value):
+    return value if type(value) is list else []
+
+
+def _decode_reply(expression, name):
+    """The reply of ``name``'s call from its user expression, or CallFailed."""
+    unreadable = CallFailed(f"not graded: the reply of {name} could not be read")
+    if not isinstance(expression, dict) or expression.get("status") != "ok":
+        raise unreadable
+    data = expression.get("data")
+    text = data.get("text/plain") if isinstance(data, dict) else None
+    if not isinstance(text, str) or not 2 <= len(text) <= MAX_REPLY or text[0] + text[-1] != "''":
+        raise unreadable
     try:
-        while get_shell_msg(timeout=wait)["msg_type"] != "execute_reply":
-            pass
-        return True
-    except Exception:  # queue.Empty, or a dead kernel
-        return False
+        answer = wire.loads(base64.b64decode(text[1:-1], validate=True))
+    except (ValueError, binascii.Error):
+        raise unreadable from None
+    if type(answer) is not dict:
+        raise unreadable
+    return answer
 
 
 class RemoteFunction:

@@ -1,23 +1,31 @@
 """Where a submission's kernel runs: a bubblewrap sandbox that sees Python and its scratch folder.
 
-The kernel gets read-only views of ``/usr`` and of the Python environment the grader runs in, its
-own writable scratch folder, an empty ``/tmp``, its own process, network and IPC namespaces (no
-network at all), no capabilities, a cleared environment, and resource limits on memory, processes,
-file size and CPU time. The grader talks to it over Unix sockets in the scratch folder, the one
-thing both sides see. Where no sandbox can start, ``find_isolation`` says why.
+The kernel gets read-only views of ``/usr`` and of the Python environment the grader runs in; its
+own scratch folder, read-only but for the folders it writes (its working folder, its home,
+matplotlib's cache and the folder of its sockets); an empty ``/tmp``; its own process, network
+and IPC namespaces (no network at all); no capabilities, a cleared environment, and resource
+limits on memory, processes, file size and CPU time. The grader talks to it over Unix sockets in
+the scratch folder, the one thing both sides see: it connects to them once the kernel has made
+them and before any of the submission's code runs, and never again (``SandboxedKernelManager``),
+so a socket file that the kernel later replaces by a link is never followed. Where no sandbox can
+start, ``find_isolation`` says why.
 """
 
+import asyncio
 import json
 import os
 import secrets
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+import zmq
 from jupyter_client import AsyncKernelManager
 
 LAUNCH = Path(__file__).resolve().parent / "launch.py"
@@ -32,6 +40,8 @@ LIMITS = {
     "RLIMIT_FSIZE": 256 << 20,  # bytes per file written
     "RLIMIT_CORE": 0,
 }
+# The folders of a scratch copy that the kernel may write, besides its working folder.
+WRITABLE = ("home", ".matplotlib", ".kernel")
 # Passed from the grader's environment into the kernel's (the cross-CPU checks set the first two).
 PASSED_ON = ("OPENBLAS_CORETYPE", "NPY_DISABLE_CPU_FEATURES", "OPENBLAS_THREAD_TIMEOUT")
 
@@ -102,7 +112,7 @@ def sandbox_argv(bwrap, scratch, cwd, cpu_seconds, user):
     to change user, and the launcher becomes ``user`` inside.
     """
     environment = {
-        "HOME": str(scratch),
+        "HOME": str(scratch / "home"),
         "PATH": f"{sys.prefix}/bin:/usr/bin:/bin",
         "LANG": "C.UTF-8",
         "MPLBACKEND": "Agg",
@@ -126,7 +136,10 @@ def sandbox_argv(bwrap, scratch, cwd, cpu_seconds, user):
     for name in ("bin", "lib", "lib64", "sbin"):
         if Path("/" + name).is_symlink():
             argv += ["--symlink", os.readlink("/" + name), "/" + name]
-    argv += _parents(str(scratch)) + ["--bind", str(scratch), str(scratch)]
+    argv += _parents(str(scratch)) + ["--ro-bind", str(scratch), str(scratch)]
+    for folder in (*(scratch / name for name in WRITABLE), cwd):
+        if folder != scratch and folder.is_dir():
+            argv += ["--bind", str(folder), str(folder)]
     argv += ["--chdir", str(cwd), "--clearenv"]
     for name, value in environment.items():
         argv += ["--setenv", name, value]
@@ -150,13 +163,14 @@ def find_isolation(allow_unsandboxed=False):
     else:
         private = Path(tempfile.mkdtemp(prefix="grading-probe-"))
         probe = private / "scratch"
-        probe.mkdir()
+        (probe / "work").mkdir(parents=True)
         try:
             user = sandbox_user()
             prepare_scratch(probe, user)
-            argv = sandbox_argv(bwrap, probe, probe, 10, user) + ["/bin/sh", "-c", "echo > ok"]
+            argv = sandbox_argv(bwrap, probe, probe / "work", 10, user)
+            argv += ["/bin/sh", "-c", "echo > ok"]
             done = subprocess.run(argv, capture_output=True, text=True, timeout=30)
-            if done.returncode == 0 and (probe / "ok").exists():
+            if done.returncode == 0 and (probe / "work" / "ok").exists():
                 return Isolation(bwrap)
             reason = (
                 "bwrap cannot start a sandbox here: "
@@ -198,7 +212,12 @@ class SandboxedKernelManager(AsyncKernelManager):
     """A KernelManager whose kernel starts inside ``prefix`` and is interrupted by message.
 
     A signal would reach bubblewrap, not the kernel; ipykernel interrupts itself on request.
+    The manager's control socket and the clients it makes (``client()``) connect once the kernel
+    has bound its Unix sockets, before the submission's code runs, with reconnection turned off:
+    what the kernel later puts at those paths is never connected to.
     """
+
+    startup_timeout = 60  # seconds for the kernel to make its sockets
 
     def __init__(self, prefix, user, **kwargs):
         super().__init__(**kwargs)
@@ -207,6 +226,22 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     def format_kernel_cmd(self, extra_arguments=None):
         return self._prefix + super().format_kernel_cmd(extra_arguments)
+
+    async def _async_post_start_kernel(self, **kw):
+        await super()._async_post_start_kernel(**kw)
+        paths = [f"{self.ip}-{port}" for port in self.ports]
+        deadline = time.monotonic() + self.startup_timeout
+        while not all(_is_socket(path) for path in paths):
+            if time.monotonic() > deadline or not await self.is_alive():
+                raise RuntimeError("the kernel did not start")
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.05)  # from bind to listen
+        self._close_control_socket()
+        self.context.setsockopt(zmq.RECONNECT_IVL, -1)
+        self._connect_control_socket()
+
+    def client(self, **kwargs):
+        return super().client(context=self.context, **kwargs)
 
     def write_connection_file(self, **kwargs):
         super().write_connection_file(**kwargs)
@@ -218,6 +253,13 @@ class SandboxedKernelManager(AsyncKernelManager):
         if spec is not None:
             spec.interrupt_mode = "message"
         return spec
+
+
+def _is_socket(path):
+    try:
+        return stat.S_ISSOCK(os.lstat(path).st_mode)
+    except OSError:
+        return False
 
 
 def cpu_limit(seconds):

@@ -1,13 +1,14 @@
-"""Values that cross between the grader and a submission's kernel: JSON plus an ``.npz``.
+"""Values that cross between the grader and a submission's kernel: JSON plus an ``.npz``, packed
+into one bytes object (``dumps``/``loads``) that travels inside the kernel's own messages.
 
 Nothing is pickled: a value is None, a bool, an int, a float, a str, a list, a tuple, a named
 tuple (such as the utils modules' ``Cache``: rebuilt on the other side as a ``collections``
-named tuple with the same name and fields), a dict with str keys, a numeric NumPy array or
-scalar, a ``np.random.RandomState`` (sent as its state), or a TensorFlow tensor or variable (sent
-as its values, and read as a ``Tensor``: a NumPy array that says which of the two it was).
-Anything else is sent as ``Unsupported(type name)``. An object met twice is sent once, so that
-``v is s`` still holds on the other side. Reading checks sizes before it loads anything, and
-refuses every value outside this list.
+named tuple with the same name and fields), a dict with str keys, a NumPy array or scalar of a
+bool, integer, float or complex dtype, a ``np.random.RandomState`` (sent as its state), or a
+TensorFlow tensor or variable (sent as its values, and read as a ``Tensor``: a NumPy array that
+says which of the two it was). Anything else is sent as ``Unsupported(type name)``. An object
+met twice is sent once, so that ``v is s`` still holds on the other side. Reading checks sizes
+before it loads anything, and refuses every value outside this list.
 
 The grader imports this module; the kernel runs its source as a cell (``harness.py`` appended),
 so it needs nothing but NumPy.
@@ -15,12 +16,14 @@ so it needs nothing but NumPy.
 
 import collections
 import functools
+import io
 import json
 import zipfile
 
 import numpy as np
 
-MAX_BYTES = 64 << 20  # a reply larger than this, in either file, is refused
+MAX_BYTES = 1 << 20  # a value whose JSON or arrays take more than this is refused
+NUMERIC = "biufc"  # the dtype kinds that cross: no strings, dates, objects or raw bytes
 
 
 class Tensor(np.ndarray):
@@ -39,8 +42,8 @@ class Unsupported:
         return f"<{self.type_name} object>"
 
 
-def dump(value, stem):
-    """Write ``value`` to ``stem.json`` and ``stem.npz``."""
+def dumps(value):
+    """``value`` as bytes: the JSON text's length in 8 bytes, the JSON text, then the ``.npz``."""
     arrays, seen = {}, {}
 
     def encode(v):
@@ -50,7 +53,7 @@ def dump(value, stem):
             return {"same": seen[id(v)]}
         seen[id(v)] = len(seen)
         _keep.append(v)  # ids stay unique while encoding
-        if isinstance(v, np.ndarray | np.generic) and np.asarray(v).dtype.kind in "biufc":
+        if isinstance(v, np.ndarray | np.generic) and np.asarray(v).dtype.kind in NUMERIC:
             key = f"a{len(arrays)}"
             arrays[key] = np.array(v)
             return {"array" if isinstance(v, np.ndarray) else "scalar": key}
@@ -69,34 +72,37 @@ def dump(value, stem):
             return {"dict": {k: encode(x) for k, x in v.items()}}
         if type(v).__module__.split(".")[0] == "tensorflow" and callable(getattr(v, "numpy", 0)):
             values = np.asarray(v.numpy())
-            if values.dtype.kind in "biufc":
+            if values.dtype.kind in NUMERIC:
                 key = f"a{len(arrays)}"
                 arrays[key] = values
                 return {"tensor": [key, "Variable" in type(v).__name__]}
         return {"unsupported": type(v).__name__}
 
     _keep = []
-    tree = encode(value)
-    with open(f"{stem}.json", "w", encoding="utf-8") as handle:
-        json.dump(tree, handle)
-    np.savez(f"{stem}.npz", **arrays)
+    text = json.dumps(encode(value)).encode("utf-8")
+    npz = io.BytesIO()
+    np.savez(npz, **arrays)
+    return len(text).to_bytes(8, "big") + text + npz.getvalue()
 
 
-def load(stem):
-    """Read the value written by ``dump``; raise ValueError if the files are not such a value."""
+def loads(data):
+    """Read the value made by ``dumps``; raise ValueError if ``data`` is not such a value."""
     try:
-        with zipfile.ZipFile(f"{stem}.npz") as archive:
+        if type(data) is not bytes or not 8 <= len(data) <= 2 * MAX_BYTES + 8:
+            raise ValueError("the value is too large or not bytes")
+        size = int.from_bytes(data[:8], "big")
+        if size > MAX_BYTES:
+            raise ValueError("the value's JSON is too large")
+        text, npz = data[8 : 8 + size], io.BytesIO(data[8 + size :])
+        with zipfile.ZipFile(npz) as archive:
             if sum(info.file_size for info in archive.infolist()) > MAX_BYTES:
                 raise ValueError("the arrays are too large")
-        with open(f"{stem}.json", encoding="utf-8") as handle:
-            text = handle.read(MAX_BYTES + 1)
-        if len(text) > MAX_BYTES:
-            raise ValueError("the reply is too large")
-        with np.load(f"{stem}.npz", allow_pickle=False) as npz:
-            arrays = {key: npz[key] for key in npz.files}
+        npz.seek(0)
+        with np.load(npz, allow_pickle=False) as arrays:
+            arrays = {key: arrays[key] for key in arrays.files}
         return _decode(json.loads(text), arrays)
-    except (OSError, zipfile.BadZipFile, RecursionError, KeyError, TypeError) as error:
-        raise ValueError(f"unreadable value: {type(error).__name__}: {error}"[:300]) from None
+    except (OSError, EOFError, zipfile.BadZipFile, RecursionError, LookupError, TypeError) as e:
+        raise ValueError(f"unreadable value: {type(e).__name__}: {e}"[:300]) from None
 
 
 @functools.lru_cache(maxsize=64)
@@ -149,7 +155,7 @@ def _decode(tree, arrays):
             value = Unsupported(body)
         else:
             raise ValueError(f"malformed value: tag {tag!r}"[:100])
-        if isinstance(value, np.ndarray) and value.dtype.kind not in "biufc":
+        if isinstance(value, np.ndarray | np.generic) and value.dtype.kind not in NUMERIC:
             raise ValueError("malformed value: not a numeric array")
         made[slot] = value
         return value
