@@ -5,7 +5,8 @@ notebook's example followed by ``All tests passed.`` or raises ``AssertionError`
 off: which key, which shape, by how much, and the most likely mistake. A function that still
 raises ``NotImplementedError`` (an exercise not done yet) gets a one-line reminder instead of a
 traceback. The ``verify_*`` functions hold the checks themselves, for any list of cases: the
-grader (``tests/grading``) runs them with other layer sizes than the public ones.
+grader (``tests/grading``) runs them with other layer sizes than the public ones, and with the
+instructor's reference answers in place of the values stored here.
 """
 
 import functools
@@ -142,15 +143,26 @@ def _check_structure(name, parameters, layers_dims):
         )
 
 
-def _check_seeded_draws(name, target, scale, scale_formula, wrong_scales, cases):
-    """Check that W[l] equals the seed-3 standard-normal draws times ``scale(layers_dims, l)``.
+# What the likely mistakes are called in a hint, by the names the stored values give them.
+MISTAKES = {
+    "unscaled": "the unscaled draws (multiply by 10)",
+    "times 0.01": "scaled by 0.01 instead of 10",
+    "n[l]": "sqrt(2 / n[l]): use the previous layer's size n[l-1]",
+    "Xavier": "sqrt(1 / n[l-1]), Xavier's scale: He uses 2 in the numerator",
+    "no square root": "2 / n[l-1] without the square root",
+}
+
+
+def _check_seeded_draws(name, target, scale_formula, cases, answers):
+    """Check that W[l] equals the expected seed-3 draws, scaled as ``scale_formula`` says.
 
     The draws are taken in the course's order (``W1``, ``W2``, ...) from one stream seeded 3,
     so ``np.random.seed(3)`` + ``np.random.randn`` and ``np.random.RandomState(3).randn`` both
-    pass.
-    ``wrong_scales`` maps a description of a likely mistake to the scale it would give.
+    pass. ``answers(name, layer sizes)`` gives, for each W[l], the expected weights, the draws
+    alone and the scale, and the scales the likely mistakes (``MISTAKES``) would give.
     """
     for layers_dims in cases:
+        expected = answers(name, tuple(layers_dims))
         parameters = target(list(layers_dims))
         _check_structure(name, parameters, layers_dims)
         again = target(list(layers_dims))
@@ -158,26 +170,25 @@ def _check_seeded_draws(name, target, scale, scale_formula, wrong_scales, cases)
             f"{name} gave different weights on two calls: "
             "seed the generator with 3 inside the function"
         )
-        rng = np.random.RandomState(3)
         for l in range(1, len(layers_dims)):
-            draws = rng.randn(layers_dims[l], layers_dims[l - 1])
             W = parameters[f"W{l}"]
-            expected = draws * scale(layers_dims, l)
-            if np.allclose(W, expected, rtol=1e-10, atol=1e-12):
+            if np.allclose(W, expected["W"][f"W{l}"], rtol=1e-10, atol=1e-12):
                 continue
+            draws = expected["draws"][f"W{l}"]
             ratio = np.divide(W, draws, out=np.full_like(W, np.nan), where=draws != 0)
             if np.allclose(ratio, ratio.flat[0]):
                 diagnosis = f"W{l} is the right draws times {ratio.flat[0]:.6g}"
-                for mistake, wrong in wrong_scales.items():
-                    if np.isclose(ratio.flat[0], wrong(layers_dims, l)):
-                        diagnosis += f", which is {mistake}"
-                diagnosis += f"; expected times {scale(layers_dims, l):.6g} = {scale_formula}"
+                for mistake, scales in expected["mistakes"].items():
+                    if np.isclose(ratio.flat[0], scales[l - 1]):
+                        diagnosis += f", which is {MISTAKES[mistake]}"
+                scale = expected["scale"][l - 1]
+                diagnosis += f"; expected times {scale:.6g} = {scale_formula}"
             else:
+                difference = np.max(np.abs(W - expected["W"][f"W{l}"]))
                 diagnosis = (
-                    f"W{l} is not the expected draws (max abs difference "
-                    f"{np.max(np.abs(W - expected)):.3g}). Draw every W with "
-                    "np.random.randn(n[l], n[l-1]) in the order W1, W2, ... from one generator "
-                    "seeded 3 once, before the loop, and draw nothing for b"
+                    f"W{l} is not the expected draws (max abs difference {difference:.3g}). "
+                    "Draw every W with np.random.randn(n[l], n[l-1]) in the order W1, W2, ... "
+                    "from one generator seeded 3 once, before the loop, and draw nothing for b"
                 )
             raise AssertionError(f"{name}({layers_dims}): {diagnosis}.")
 
@@ -188,8 +199,11 @@ def _show_parameters(target, layers_dims):
         print(f"{key} = {np.round(value, 8).tolist()}")
 
 
-def verify_initialize_parameters_zeros(target, cases=LAYER_SIZES):
-    """Raise AssertionError unless every W and b is all zeros, of the right shape."""
+def verify_initialize_parameters_zeros(target, cases=LAYER_SIZES, answers=stored_answers):
+    """Raise AssertionError unless every W and b is all zeros, of the right shape.
+
+    ``answers`` is taken as by every check; all zeros needs no stored value.
+    """
     for layers_dims in cases:
         parameters = target(list(layers_dims))
         _check_structure("initialize_parameters_zeros", parameters, layers_dims)
@@ -199,39 +213,14 @@ def verify_initialize_parameters_zeros(target, cases=LAYER_SIZES):
             )
 
 
-def verify_initialize_parameters_random(target, cases=LAYER_SIZES):
+def verify_initialize_parameters_random(target, cases=LAYER_SIZES, answers=stored_answers):
     """Raise AssertionError unless W[l] = randn(n[l], n[l-1]) * 10 (seed 3) and b = 0."""
-    _check_seeded_draws(
-        "initialize_parameters_random",
-        target,
-        scale=lambda dims, l: 10.0,
-        scale_formula="10",
-        wrong_scales={
-            "the unscaled draws (multiply by 10)": lambda dims, l: 1.0,
-            "scaled by 0.01 instead of 10": lambda dims, l: 0.01,
-        },
-        cases=cases,
-    )
+    _check_seeded_draws("initialize_parameters_random", target, "10", cases, answers)
 
 
-def verify_initialize_parameters_he(target, cases=HE_LAYER_SIZES):
+def verify_initialize_parameters_he(target, cases=HE_LAYER_SIZES, answers=stored_answers):
     """Raise AssertionError unless W[l] = randn(n[l], n[l-1]) * sqrt(2 / n[l-1]) (seed 3)."""
-    _check_seeded_draws(
-        "initialize_parameters_he",
-        target,
-        scale=lambda dims, l: np.sqrt(2.0 / dims[l - 1]),
-        scale_formula="sqrt(2 / n[l-1])",
-        wrong_scales={
-            "sqrt(2 / n[l]): use the previous layer's size n[l-1]": lambda dims, l: np.sqrt(
-                2.0 / dims[l]
-            ),
-            "sqrt(1 / n[l-1]), Xavier's scale: He uses 2 in the numerator": lambda dims, l: (
-                np.sqrt(1.0 / dims[l - 1])
-            ),
-            "2 / n[l-1] without the square root": lambda dims, l: 2.0 / dims[l - 1],
-        },
-        cases=cases,
-    )
+    _check_seeded_draws("initialize_parameters_he", target, "sqrt(2 / n[l-1])", cases, answers)
 
 
 @exercise_check
