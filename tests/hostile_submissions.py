@@ -4,8 +4,17 @@ Each attack is one code cell that ``tests/test_grading_sandbox.py`` adds to the 
 of Gradient Checking, just before its last check, where a learner would write it. With no
 exercise done, an attack that worked would raise the grade above 0 or change a file outside the
 submission's scratch copy. ``$root`` is the instructor's repository, ``$outside`` a folder of the
-test's outside the scratch copy, ``$port`` a TCP port on which the test listens.
+test's outside the scratch copy (with a file ``canary`` in it), ``$port`` a TCP port on which the
+test listens.
+
+``FILES`` are submissions that are bad files rather than bad code: each is written by a function
+of the folder it goes to, and must get a line in the report and the gradebook, not end the batch.
+``FLOODS`` send the grader more than it may keep: ``test_grading_sandbox.py`` measures the
+grader's memory while it grades them.
 """
+
+import json
+import os
 
 EXERCISES = ("forward_propagation", "backward_propagation", "gradient_check", "gradient_check_n")
 
@@ -63,15 +72,71 @@ ip.events.register("pre_run_cell", swap)
 ip.events.register("post_run_cell", swap)
 """,
     "forge replies from a thread": """
-import json, os, threading, time
+import threading, time
+k = get_ipython().kernel
 def forge():
     while True:
-        for folder in ("../.grader", ".grader"):
-            if os.path.isdir(folder):
-                with open(f"{folder}/reply.json", "w") as f:
-                    json.dump({"dict": {"returned": 0.0}}, f)
-        time.sleep(0.001)
+        try:
+            k.session.send(k.shell_stream, "execute_reply",
+                           {"status": "ok", "user_expressions": {"reply": {"status": "ok",
+                            "data": {"text/plain": "'AAAAAAAAAAI='"}}}},
+                           parent=k.get_parent(), ident=k._parent_ident["shell"])
+        except Exception:
+            pass
+        time.sleep(0.01)
 threading.Thread(target=forge, daemon=True).start()
+""",
+    "forge a reply without a status while the checks load": """
+ip = get_ipython()
+k = ip.kernel
+def forge(*args):
+    for content in ({}, {"status": None}, {"status": "ok", "user_expressions": 5}, []):
+        try:
+            k.session.send(k.shell_stream, "execute_reply", content, parent=k.get_parent(),
+                           ident=k._parent_ident["shell"])
+        except Exception:
+            pass
+ip.events.register("pre_run_cell", forge)
+""",
+    # --- The shipped modules computing the answers: every callable of every module in the
+    # folder, tried with the exercise's arguments, the first result that comes back returned
+    "delegate to the shipped modules": f"""
+import importlib, inspect, pathlib
+modules = [importlib.import_module(p.stem) for p in pathlib.Path(".").glob("*.py")]
+found = [f for m in modules for _, f in inspect.getmembers(m, callable)
+         if getattr(f, "__module__", None) == m.__name__]
+def delegate(name):
+    def tries(*args, **kwargs):
+        for f in found:
+            if f.__name__ == name:
+                continue
+            try:
+                value = f(*args, **kwargs)
+            except Exception:
+                continue
+            if value is not None:
+                return value[0] if isinstance(value, tuple) else value
+        raise NotImplementedError
+    tries.__name__ = name
+    return tries
+for name in {EXERCISES!r}:
+    globals()[name] = delegate(name)
+""",
+    # --- Arguments changed in place, so that a check computing from them after the call
+    # would compare with what the function left
+    "change the arguments in place": """
+import numpy as np
+def gradient_check_n(parameters, gradients, X, Y, epsilon=1e-7, print_msg=False):
+    parameters.clear()
+    gradients.clear()
+    X[...] = 0
+    return 0.0
+def gradient_check(x, theta, epsilon=1e-7, print_msg=False):
+    return 0.0
+def forward_propagation(x, theta):
+    return 0.0
+def backward_propagation(x, theta):
+    return 0.0
 """,
     "tamper with the scratch copy's checks": """
 import importlib, pathlib
@@ -113,6 +178,36 @@ for top in (os.path.expanduser("~"), "..", "/tmp", "/work", "/home", "/root", "/
                         exec(source, globals())
 """,
     # --- Writing outside the scratch copy
+    # --- Paths the grader might open: the kernel's sockets and folders replaced by links
+    "replace the kernel's sockets and folders by links": """
+import glob, os, socket
+targets = ["$outside/canary", "$root/part_3_gradient_checking/testCases.py", "/etc/passwd",
+           "$outside"]
+for i, path in enumerate(sorted(glob.glob("../.kernel/*") + glob.glob("../*") + glob.glob("*"))):
+    try:
+        os.unlink(path)
+        os.symlink(targets[i % len(targets)], path)
+    except OSError:
+        pass
+    try:  # and a socket of its own where the grader's was
+        os.unlink(path)
+        s = socket.socket(socket.AF_UNIX)
+        s.bind(path)
+        s.listen()
+    except OSError:
+        pass
+for name in ("../.kernel", "../home", "../.matplotlib", "../part_3_gradient_checking", ".."):
+    try:
+        os.rename(name, name + ".old")
+        os.symlink("$outside", name)
+    except OSError:
+        pass
+for path in ("../.kernel/fifo", "../request.json", "fifo"):
+    try:
+        os.mkfifo(path)
+    except OSError:
+        pass
+""",
     "write outside the scratch copy": """
 import os
 for path in ("$outside/pwned", "$root/pwned", "$root/tests/grading/pwned", "/tmp/pwned",
@@ -188,5 +283,81 @@ while True:
     "kill every process it can": """
 import os, signal
 os.kill(-1, signal.SIGKILL)
+""",
+    # --- Waits: a check whose call ignores the interrupt and keeps the shell channel busy
+    "ignore interrupts and flood the shell channel": """
+import signal, time
+k = get_ipython().kernel
+def gradient_check_n(*args, **kwargs):
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    while True:
+        try:
+            k.session.send(k.shell_stream, "comm_info_reply", {"status": "ok", "comms": {}},
+                           parent=k.get_parent(), ident=k._parent_ident["shell"])
+        except Exception:
+            pass
+        time.sleep(0.2)
+""",
+}
+
+
+def _cell_source_not_text(path, solution):
+    notebook = json.loads(path.read_text())
+    notebook["cells"][3]["source"] = 5
+    path.write_text(json.dumps(notebook))
+
+
+def _link_to_the_solutions(path, solution):
+    path.unlink()
+    path.symlink_to(solution)
+
+
+def _folder(path, solution):
+    path.unlink()
+    path.mkdir()
+
+
+def _fifo(path, solution):
+    path.unlink()
+    os.mkfifo(path)
+
+
+def _not_json(path, solution):
+    path.write_text("{ this is not a notebook")
+
+
+def _too_large(path, solution):
+    with open(path, "ab") as handle:
+        handle.truncate(40 << 20)  # sparse: 40 MiB that take no disk
+
+
+# Each takes the path of a blank learner copy and the solution notebook's, and spoils the copy.
+FILES = {
+    "a cell whose source is a number": _cell_source_not_text,
+    "a link to the solution notebook": _link_to_the_solutions,
+    "a folder named like the notebook": _folder,
+    "a FIFO named like the notebook": _fifo,
+    "not JSON": _not_json,
+    "a notebook larger than the grader reads": _too_large,
+}
+
+# Cells that send the grader far more than it keeps, each 128 MiB in 1 MiB messages.
+FLOODS = {
+    "comm messages": """
+from comm import create_comm
+c = create_comm(target_name="jupyter.widget", data={"state": {}})
+for i in range(128):
+    c.send({"state": {"value": "x" * (1 << 20)}, "buffer_paths": []})
+""",
+    "error outputs": """
+k = get_ipython().kernel
+for i in range(128):
+    k.session.send(k.iopub_socket, "error", {"ename": "E", "evalue": "e" * (1 << 20),
+                   "traceback": ["t" * 1000] * 100}, parent=k.get_parent())
+""",
+    "display outputs": """
+from IPython.display import display
+for i in range(128):
+    display({"text/plain": "d" * (1 << 20)}, raw=True)
 """,
 }

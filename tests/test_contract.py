@@ -421,3 +421,26 @@ def test_a_failed_check_shows_as_one_line_in_the_kernel(tmp_path):
         "CheckFailed: forward_propagation(2.0, 4.0) = 2.0, expected 8.0; did you return x or "
         "theta instead of their product?"
     ]
+
+
+def test_an_exercise_not_done_yet_shows_as_one_line_and_the_cell_fails(tmp_path):
+    """What a learner sees of a blank exercise's check: one line; and the cell counts as failed
+    (nbgrader's autograde scores whether a check cell raised)."""
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [
+        nbformat.v4.new_code_cell(
+            "from testCases import forward_propagation_test\n"
+            "def forward_propagation(x, theta):\n    raise NotImplementedError()\n"
+            "forward_propagation_test(forward_propagation)"
+        )
+    ]
+    NotebookClient(
+        notebook,
+        allow_errors=True,
+        resources={"metadata": {"path": str(PART_DIRS["gc_utils"])}},
+    ).execute()
+    (error,) = notebook.cells[0].outputs
+    assert error.output_type == "error" and error.ename == "NotDoneYet"
+    assert error.traceback == [
+        "forward_propagation is not done yet: write its code where it says YOUR CODE HERE."
+    ]

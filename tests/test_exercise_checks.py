@@ -1,6 +1,7 @@
-"""Every exercise of every assignment: the notebook's solution passes its check, and an exercise
-not done yet gets the reminder, not a traceback. (Each check's classic mistakes are tested in
-the test_*_checks.py file of its part.)"""
+"""Every exercise of every assignment: the notebook's solution passes its check, and the check of
+an exercise not done yet raises a one-line reminder (so that a grader that scores whether the
+cell raised gives it 0), not a traceback. (Each check's classic mistakes are tested in the
+test_*_checks.py file of its part.)"""
 
 import functools
 
@@ -28,11 +29,12 @@ def test_the_notebook_solution_passes_its_check(name, exercise, capsys):
 
 
 @pytest.mark.parametrize("name, exercise", CASES)
-def test_an_exercise_not_done_yet_gets_a_reminder_not_a_traceback(name, exercise, capsys):
+def test_an_exercise_not_done_yet_raises_a_one_line_reminder(name, exercise, capsys):
     checks, nb = part(name)
     namespace = dict(nb)  # the stub sees the notebook's globals, as a learner's cell would
     exec(f"def {exercise}(*args, **kwargs):\n    raise NotImplementedError()\n", namespace)
-    getattr(checks, f"{exercise}_test")(namespace[exercise])
-    assert capsys.readouterr().out == (
-        f"{exercise} is not done yet: write its code where it says YOUR CODE HERE.\n"
-    )
+    with pytest.raises(checks.NotDoneYet) as raised:
+        getattr(checks, f"{exercise}_test")(namespace[exercise])
+    reminder = f"{exercise} is not done yet: write its code where it says YOUR CODE HERE."
+    assert raised.value._render_traceback_() == [reminder]
+    assert capsys.readouterr().out == ""

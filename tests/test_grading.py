@@ -228,7 +228,7 @@ def test_the_assignment_is_recognised_without_nbgrader_metadata():
 @pytest.mark.parametrize(
     "content, expected",
     [
-        ("not json at all", "not a readable Jupyter notebook"),
+        ("not json at all", "not a valid Jupyter notebook"),
         (nbformat.writes(nbformat.v4.new_notebook()), "not a notebook of a known assignment"),
     ],
     ids=["malformed", "unknown"],
@@ -270,15 +270,16 @@ def test_a_folder_of_three_learners_gives_the_right_gradebook(tmp_path, released
     assert rows == [
         [
             "learner",
-            "forward_propagation",
-            "backward_propagation",
-            "gradient_check",
-            "gradient_check_n",
+            "gradient_checking/forward_propagation",
+            "gradient_checking/backward_propagation",
+            "gradient_checking/gradient_check",
+            "gradient_checking/gradient_check_n",
             "total",
+            "not graded",
         ],
-        ["alice", "1", "1", "2", "4", "8"],
-        ["bob", "0", "0", "0", "0", "0"],
-        ["carol", "1", "1", "2", "0", "4"],
+        ["alice", "1", "1", "2", "4", "8", ""],
+        ["bob", "0", "0", "0", "0", "0", ""],
+        ["carol", "1", "1", "2", "0", "4", ""],
     ]
 
 

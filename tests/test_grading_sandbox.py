@@ -9,6 +9,7 @@ import csv
 import hashlib
 import io
 import json
+import os
 import re
 import socket
 import subprocess
@@ -25,18 +26,23 @@ from tests.grading.__main__ import main
 from tests.grading.assignments import ASSIGNMENTS, ROOT
 from tests.grading.grade import grade
 from tests.grading.release import release
-from tests.hostile_submissions import ATTACKS
+from tests.hostile_submissions import ATTACKS, FILES, FLOODS
 
 GC = ASSIGNMENTS["gradient_checking"]
-WATCHED = [*(ROOT / "tests" / "grading").glob("*.py"), *(ROOT / GC.folder).iterdir()]
+CANARY = b"the instructor's file"
 
 
 def slug(name):
     return re.sub(r"\W+", "-", name).strip("-")
 
 
-def digests():
-    return {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in WATCHED if p.is_file()}
+def digests(*extra):
+    """A checksum of every file of the repository that git knows, and of ``extra``."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True
+    ).stdout.split(b"\0")
+    paths = [ROOT / os.fsdecode(p) for p in listed if p] + list(extra)
+    return {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in paths if p.is_file()}
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +51,8 @@ def batch(tmp_path_factory):
     sandbox.find_isolation()  # fails here, with its reason, where no sandbox can start
     release([GC], tmp_path_factory.mktemp("release"))
     folder = tmp_path_factory.mktemp("submissions")
-    blank = nbformat.read(tmp_path_factory.getbasetemp() / "release0" / GC.folder / GC.notebook, 4)
+    blank_path = tmp_path_factory.getbasetemp() / "release0" / GC.folder / GC.notebook
+    blank = nbformat.read(blank_path, 4)
     last_check = max(
         i
         for i, cell in enumerate(blank.cells)
@@ -56,10 +63,15 @@ def batch(tmp_path_factory):
     honest = folder / "honest" / GC.notebook
     honest.parent.mkdir()
     honest.write_bytes(GC.path.read_bytes())
+    canary = folder / "canary"
+    canary.write_bytes(CANARY)
+    for name, spoil in FILES.items():
+        path = folder / slug(name) / GC.notebook
+        path.parent.mkdir()
+        path.write_bytes(blank_path.read_bytes())
+        spoil(path, GC.path)
     for name, code in ATTACKS.items():
-        notebook = nbformat.read(
-            tmp_path_factory.getbasetemp() / "release0" / GC.folder / GC.notebook, 4
-        )
+        notebook = nbformat.read(blank_path, 4)
         source = Template(code).substitute(
             root=ROOT, outside=folder, port=listener.getsockname()[1]
         )
@@ -67,7 +79,7 @@ def batch(tmp_path_factory):
         path = folder / slug(name) / GC.notebook
         path.parent.mkdir()
         nbformat.write(notebook, path)
-    before, honest_bytes = digests(), honest.read_bytes()
+    before, honest_bytes = digests(canary), honest.read_bytes()
     started = time.monotonic()
     report = io.StringIO()
     with contextlib.redirect_stdout(report):
@@ -88,7 +100,8 @@ def batch(tmp_path_factory):
         "gradebook": gradebook,
         "results": {Path(r["notebook"]).parent.name: r for r in json.loads(report.getvalue())},
         "folder": folder,
-        "changed": [str(p) for p, d in digests().items() if before.get(p) != d],
+        "changed": [str(p) for p, d in digests(canary).items() if before.get(p) != d],
+        "canary": canary.read_bytes() == CANARY and not canary.is_symlink(),
         "honest intact": honest.read_bytes() == honest_bytes,
         "connected": connected,
     }
@@ -99,33 +112,52 @@ def test_a_blank_copy_with_an_attack_scores_zero(batch, name):
     assert batch["gradebook"][slug(name)]["total"] == "0"
 
 
+@pytest.mark.parametrize("name", FILES)
+def test_a_bad_file_gets_a_line_and_the_batch_goes_on(batch, name):
+    row = batch["gradebook"][slug(name)]
+    assert row["total"] == "0"
+    assert row["not graded"].startswith(f"{GC.notebook}: ") and "\n" not in row["not graded"]
+    assert slug(name) not in batch["results"]
+
+
 def test_the_honest_learner_in_the_same_batch_keeps_full_marks(batch):
     assert batch["status"] == 0
     assert batch["gradebook"]["honest"]["total"] == "8"
+    assert batch["gradebook"]["honest"]["not graded"] == ""
     assert batch["honest intact"]
 
 
 def test_a_kernel_that_ignores_the_interrupt_is_not_waited_for(batch):
+    """Whatever the load: the cell may get less than its 5 s when the budget runs low."""
     result = batch["results"][slug("ignore interrupts and loop")]
     cell = result["cut_off"][0].split(":")[0]
-    assert result["cut_off"] == [
-        f"{cell}: cut off after 5 s",
-        f"{cell}: the kernel ignored the interrupt; no more cells ran",
+    assert re.fullmatch(rf"{cell}: cut off after [1-5] s", result["cut_off"][0])
+    assert result["cut_off"][1:] == [
+        f"{cell}: the kernel ignored the interrupt; no more cells ran"
     ]
     assert {e["message"] for e in result["exercises"]} == {
         f"not graded: the kernel stopped answering when {cell} was cut off"
     }
 
 
+def test_a_call_that_ignores_the_interrupt_and_floods_the_shell_channel_is_cut_off(batch):
+    """Its replies to nothing pass for the cell's reply (nbclient reads the parent only), so the
+    cell seems done; then the grader's own requests time out, and the batch goes on."""
+    result = batch["results"][slug("ignore interrupts and flood the shell channel")]
+    assert {e["message"].split(":")[0] for e in result["exercises"]} <= {"timed out", "not graded"}
+
+
 def test_no_file_outside_the_scratch_copies_changes(batch):
     assert batch["changed"] == []
+    assert batch["canary"]
     # Every place the attack "write outside the scratch copy" tries (tests/hostile_submissions.py)
     for path in (ROOT, ROOT / "tests" / "grading", Path("/tmp"), batch["folder"]):
         assert not (path / "pwned").exists(), f"a submission wrote {path / 'pwned'}"
     written = {p.name for p in batch["folder"].rglob("*")} - {
         "gradebook.csv",
+        "canary",
         GC.notebook,
-        *map(slug, ATTACKS),
+        *map(slug, [*ATTACKS, *FILES]),
         "honest",
     }
     assert written == set()
@@ -216,3 +248,44 @@ print("ok")
             assert second.stdout == "ok\n", second.stderr
         finally:
             first.kill()
+
+
+PEAK = """
+import resource, sys
+from tests.grading.__main__ import main
+main(["grade", "--json", "--jobs", "1", "--timeout", "30", "--budget", "60", *sys.argv[1:]])
+print("PEAK", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def peak_memory(paths):
+    """The peak resident memory, in MiB, of a grader process that grades ``paths``."""
+    done = subprocess.run(
+        [sys.executable, "-c", PEAK, *map(str, paths)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    return int(done.stdout.rsplit("PEAK", 1)[1]) / 1024, json.loads(done.stdout.rsplit("PEAK")[0])
+
+
+def test_what_a_kernel_floods_the_grader_with_is_not_kept(tmp_path):
+    """Comm messages, errors and displays, 128 MiB each: the grader's peak memory stays within
+    64 MiB of what grading the blank copy takes (the grader kept them all until it dropped
+    what the kernel sends)."""
+    release([GC], tmp_path / "release")
+    blank = tmp_path / "release" / GC.folder / GC.notebook
+    floods = []
+    for name, code in FLOODS.items():
+        notebook = nbformat.read(blank, 4)
+        notebook.cells.insert(3, nbformat.v4.new_code_cell(code.strip()))
+        floods.append(tmp_path / slug(name) / GC.notebook)
+        floods[-1].parent.mkdir()
+        nbformat.write(notebook, floods[-1])
+    baseline, _ = peak_memory([blank])
+    flooded, results = peak_memory(floods)
+    assert [r["score"] for r in results] == [0] * len(FLOODS)
+    assert all(not r["cut_off"] for r in results), [r["cut_off"] for r in results]
+    assert flooded - baseline < 64, f"{flooded:.0f} MiB against {baseline:.0f} MiB"
