@@ -2,24 +2,35 @@
 
 The assignments' modules hard-code the course's three-layer network. The companion notebooks
 need networks of any depth and width, with ReLU or tanh hidden layers, so this module implements
-the general case: LINEAR -> g -> ... -> LINEAR -> g -> LINEAR -> SIGMOID (or SOFTMAX), with
-examples as columns (``X`` of shape (n_x, m), ``Y`` of shape (1, m), or (C, m) one-hot),
-parameters ``W1, b1, ..., WL, bL`` and gradients ``dW1, db1, ...`` (``d`` always includes the 1/m).
+the general case: LINEAR -> g -> ... -> LINEAR -> g -> LINEAR -> output, with examples as columns
+(``X`` of shape (n_x, m), ``Y`` of shape (1, m), or (C, m) one-hot), parameters
+``W1, b1, ..., WL, bL`` and gradients ``dW1, db1, ...`` (``d`` always includes the 1/m).
+
+The output layer of one unit is a sigmoid with the binary cross-entropy. An output layer of
+C > 1 units is whatever ``OutputLayer`` the caller passes as ``output``: its activation, its cost
+and the gradient of that cost with respect to its Z. The softmax, its cross-entropy and their
+gradient are the exercises of Softmax Regression, whose notebook passes the learner's own three
+functions (so that the learner's work trains its networks); the other companions pass
+SciPy's ``softmax`` or functions of their own. This module holds none of the three.
 
 The second half is the same network with batch normalization before each hidden activation
 (week 3): LINEAR -> BATCHNORM -> g, where the normalization's shift ``beta{l}`` replaces ``b{l}``.
+The batch-norm layer runs the functions it is given (``BatchNorm``): the Batch Normalization
+notebook's exercises, the learner's own code.
 """
 
+from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
+import scipy.special
 from scipy.special import expit
 
 __all__ = [
     "LayerCache",
+    "OutputLayer",
     "sigmoid",
     "relu",
-    "softmax",
     "initialize_parameters_deep",
     "forward_propagation",
     "backward_propagation",
@@ -29,9 +40,7 @@ __all__ = [
     "predict_dec",
     "accuracy",
     "BatchNormCache",
-    "batchnorm_forward",
-    "batchnorm_inference",
-    "batchnorm_backward",
+    "BatchNorm",
     "initialize_parameters_bn",
     "forward_propagation_bn",
     "backward_propagation_bn",
@@ -60,11 +69,26 @@ def relu(x):
     return np.maximum(x, 0)
 
 
-def softmax(Z):
-    """Return the softmax of each column of Z: exp(Z) / sum(exp(Z)), after subtracting the column's
-    largest entry (the same result, and exp never overflows)."""
-    E = np.exp(Z - Z.max(axis=0, keepdims=True))
-    return E / E.sum(axis=0, keepdims=True)
+class OutputLayer(NamedTuple):
+    """The output layer of C > 1 units: three functions of the caller's, each of (C, m) arrays.
+
+    Softmax Regression's are ``OutputLayer(softmax, cross_entropy, softmax_backward)``.
+    """
+
+    activation: Callable  # Z (C, m) -> AL (C, m), the probabilities of the C classes
+    cost: Callable  # (AL, Y) -> float, the cost of the m examples
+    backward: Callable  # (AL, Y) -> dZ (C, m), the gradient of the cost with respect to Z
+
+
+def _output_layer(units, output):
+    """The caller's ``OutputLayer`` of an output of ``units`` > 1 units."""
+    if output is None:
+        raise ValueError(
+            f"the output layer has {units} units: pass output=OutputLayer(activation, cost, "
+            "backward), such as Softmax Regression's OutputLayer(softmax, cross_entropy, "
+            "softmax_backward)"
+        )
+    return OutputLayer(*output)
 
 
 def _check_activation(activation):
@@ -116,7 +140,7 @@ def _depth(parameters):
     return L
 
 
-def forward_propagation(X, parameters, activation="relu"):
+def forward_propagation(X, parameters, activation="relu", output=None):
     r"""Run the forward pass; return ``(AL, caches)``.
 
     Parameters
@@ -125,8 +149,10 @@ def forward_propagation(X, parameters, activation="relu"):
     parameters : dict
         ``W1, b1, ..., WL, bL``.
     activation : {"relu", "tanh"}
-        The activation of the hidden layers. The output layer is a sigmoid when it has one unit
-        (two classes), a softmax when it has C > 1 units (C classes).
+        The activation of the hidden layers.
+    output : OutputLayer, optional
+        The output layer when it has C > 1 units (C classes), required then; with one unit
+        (two classes) the output is a sigmoid.
 
     Returns
     -------
@@ -142,36 +168,39 @@ def forward_propagation(X, parameters, activation="relu"):
         raise ValueError(
             f"X must have shape ({parameters['W1'].shape[1]}, m) to match W1, got {A.shape}"
         )
+    units = parameters[f"W{L}"].shape[0]
+    last = sigmoid if units == 1 else _output_layer(units, output).activation
     for l in range(1, L + 1):
         Z = parameters[f"W{l}"] @ A + parameters[f"b{l}"]
         caches.append(LayerCache(A, Z))
-        A = g(Z) if l < L else sigmoid(Z) if Z.shape[0] == 1 else softmax(Z)
+        A = g(Z) if l < L else last(Z)
     return A, caches
 
 
-def compute_cost(AL, Y):
-    r"""Return the cross-entropy cost, with ``AL`` clipped to :math:`[2^{-53}, 1 - 2^{-53}]`.
+def compute_cost(AL, Y, output=None):
+    r"""Return the cost of the output ``AL`` against the labels ``Y``.
 
-    ``AL`` and ``Y`` of shape (1, m) with 0/1 labels (a sigmoid output), or (C, m) with one-hot
-    columns (a softmax output): :math:`-\frac{1}{m} \sum_i \sum_k y_k^{(i)} \log a_k^{(i)}`.
+    ``AL`` and ``Y`` of shape (1, m), 0/1 labels: the binary cross-entropy
+    :math:`-\frac{1}{m} \sum_i y^{(i)} \log a^{(i)} + (1 - y^{(i)}) \log(1 - a^{(i)})`, with
+    ``AL`` clipped to :math:`[2^{-53}, 1 - 2^{-53}]`. Of shape (C, m), C > 1: ``output.cost``.
     """
     AL, Y = np.asarray(AL), np.asarray(Y)
     if AL.shape != Y.shape or AL.ndim != 2:
         raise ValueError(f"AL and Y must have the same shape (C, m), got {AL.shape} and {Y.shape}")
-    AL = np.clip(AL, _PROB_EPS, 1 - _PROB_EPS)
     if AL.shape[0] > 1:
-        return -float(np.sum(Y * np.log(AL))) / AL.shape[1]
+        return float(_output_layer(AL.shape[0], output).cost(AL, Y))
+    AL = np.clip(AL, _PROB_EPS, 1 - _PROB_EPS)
     return -float(np.where(Y == 1, np.log(AL), np.log1p(-AL)).sum()) / AL.shape[1]
 
 
-def backward_propagation(AL, Y, caches, parameters, activation="relu", lambd=0.0):
+def backward_propagation(AL, Y, caches, parameters, activation="relu", lambd=0.0, output=None):
     r"""Return the gradients ``dZ{l}, dW{l}, db{l}`` of the cost (plus L2 when lambd > 0).
 
     Parameters
     ----------
-    AL : ndarray of shape (1, m)
+    AL : ndarray of shape (1, m), or (C, m)
         Output of ``forward_propagation``.
-    Y : ndarray of shape (1, m)
+    Y : ndarray of the shape of AL
     caches : list
         From ``forward_propagation``.
     parameters : dict
@@ -179,13 +208,19 @@ def backward_propagation(AL, Y, caches, parameters, activation="relu", lambd=0.0
     activation : {"relu", "tanh"}
     lambd : float
         L2 strength: adds :math:`\frac{\lambda}{m} W^{[l]}` to each :math:`dW^{[l]}`.
+    output : OutputLayer, optional
+        The output layer of C > 1 units, as in ``forward_propagation``: its ``backward`` gives
+        :math:`dZ^{[L]}`; a sigmoid output's is :math:`\frac{1}{m}(A^{[L]} - Y)`.
     """
     _check_activation(activation)
     if lambd < 0:
         raise ValueError(f"lambd must be >= 0, got {lambd}")
     m = AL.shape[1]
     grads = {}
-    dZ = (AL - Y) / m  # a sigmoid or softmax output with its cross-entropy
+    if AL.shape[0] > 1:
+        dZ = _output_layer(AL.shape[0], output).backward(AL, Y)
+    else:
+        dZ = (AL - Y) / m  # a sigmoid output with its cross-entropy
     for l in range(len(caches), 0, -1):
         A_prev = caches[l - 1].A_prev
         W = parameters[f"W{l}"]
@@ -219,36 +254,43 @@ def train(
     seed=0,
     dev=None,
     record_every=100,
+    output=None,
 ):
     """Train by batch gradient descent; return ``(parameters, history)``.
 
     ``history`` has lists ``iteration``, ``train_cost`` and, when ``dev=(X_dev, Y_dev)`` is
     given, ``dev_cost`` and ``parameters`` (a copy at each record, for early stopping), recorded
-    every ``record_every`` iterations and after the last one.
+    every ``record_every`` iterations and after the last one. ``output``: the output layer when
+    it has C > 1 units (see ``forward_propagation``).
     """
     parameters = initialize_parameters_deep(layers_dims, scale, seed)
     history = {"iteration": [], "train_cost": [], "dev_cost": [], "parameters": []}
     for i in range(num_iterations + 1):
-        AL, caches = forward_propagation(X, parameters, activation)
+        AL, caches = forward_propagation(X, parameters, activation, output)
         if i % record_every == 0 or i == num_iterations:
             history["iteration"].append(i)
-            history["train_cost"].append(compute_cost(AL, Y))
+            history["train_cost"].append(compute_cost(AL, Y, output))
             if dev is not None:
-                dev_AL, _ = forward_propagation(dev[0], parameters, activation)
-                history["dev_cost"].append(compute_cost(dev_AL, dev[1]))
+                dev_AL, _ = forward_propagation(dev[0], parameters, activation, output)
+                history["dev_cost"].append(compute_cost(dev_AL, dev[1], output))
                 history["parameters"].append(parameters)
         if i == num_iterations:
             break
-        grads = backward_propagation(AL, Y, caches, parameters, activation, lambd)
+        grads = backward_propagation(AL, Y, caches, parameters, activation, lambd, output)
         parameters = update_parameters(parameters, grads, learning_rate)
     return parameters, history
 
 
 def predict_dec(parameters, X, activation="relu"):
     """Return the predicted labels (1, m): True where the probability is above 0.5 for a sigmoid
-    output, the most probable class (0 .. C-1) for a softmax output."""
-    AL = forward_propagation(X, parameters, activation)[0]
-    return AL > 0.5 if AL.shape[0] == 1 else np.argmax(AL, axis=0).reshape(1, -1)
+    output; for C > 1 output units, the class (0 .. C-1) of the largest logit, which is the most
+    probable class of a softmax output (it needs no output layer)."""
+    L = _depth(parameters)
+    if parameters[f"W{L}"].shape[0] == 1:
+        return forward_propagation(X, parameters, activation)[0] > 0.5
+    identity = OutputLayer(lambda Z: Z, None, None)  # AL is then the logits Z[L]
+    Z = forward_propagation(X, parameters, activation, identity)[0]
+    return np.argmax(Z, axis=0).reshape(1, -1)
 
 
 def accuracy(parameters, X, Y, activation="relu"):
@@ -273,56 +315,49 @@ class BatchNormCache(NamedTuple):
     training: bool = True  # mu and var are the batch's (they depend on Z), not constants
 
 
-def batchnorm_forward(Z, gamma, beta, running_mean, running_var, momentum=0.9, epsilon=1e-5):
-    r"""Normalize each unit (row) of ``Z`` over the batch, then scale and shift (training mode).
+class BatchNorm(NamedTuple):
+    """The three functions of a batch-norm layer that the network calls: the Batch
+    Normalization notebook's exercises, so that the network runs on the learner's own code.
 
-    :math:`\tilde Z = \gamma \frac{Z - \mu}{\sqrt{\sigma^2 + \varepsilon}} + \beta`, with the
-    batch's mean and variance of each row.
-
-    Returns
-    -------
-    Z_tilde : ndarray of shape (n, m)
-    cache : BatchNormCache
-    running_mean, running_var : ndarray of shape (n, 1)
-        ``momentum * running + (1 - momentum) * batch``: new arrays, the ones passed in unchanged.
+    This module has no batch-norm arithmetic of its own; a network with batch-norm layers
+    needs a ``BatchNorm``, one without takes ``None``.
     """
-    mu = Z.mean(axis=1, keepdims=True)
-    var = Z.var(axis=1, keepdims=True)
-    Z_norm = (Z - mu) / np.sqrt(var + epsilon)
-    running_mean = momentum * running_mean + (1 - momentum) * mu
-    running_var = momentum * running_var + (1 - momentum) * var
-    cache = BatchNormCache(Z, Z_norm, mu, var, gamma, epsilon)
-    return gamma * Z_norm + beta, cache, running_mean, running_var
+
+    # (Z, gamma, beta, running_mean, running_var, momentum, epsilon)
+    #   -> (Z_tilde, BatchNormCache, running_mean, running_var), training mode
+    forward: Callable
+    # (Z, gamma, beta, running_mean, running_var, epsilon) -> Z_tilde, test mode
+    inference: Callable
+    # (dZ_tilde, BatchNormCache) -> (dZ, dgamma, dbeta), training mode
+    backward: Callable
 
 
-def batchnorm_inference(Z, gamma, beta, running_mean, running_var, epsilon=1e-5):
-    """Normalize with the running averages (test mode): each column's output depends on that
-    column alone."""
-    return gamma * ((Z - running_mean) / np.sqrt(running_var + epsilon)) + beta
+def _check_bn(bn, parameters):
+    if bn is not None and not isinstance(bn, BatchNorm):
+        raise TypeError(
+            "bn must be BatchNorm(batchnorm_forward, batchnorm_inference, batchnorm_backward), "
+            f"or None for a network without batch norm, got {bn!r}"
+        )
+    layers = sorted(key for key in parameters if key.startswith("gamma"))
+    if bn is None and layers:
+        raise TypeError(
+            f"parameters has batch-norm layers ({', '.join(layers)}): pass bn = BatchNorm("
+            "batchnorm_forward, batchnorm_inference, batchnorm_backward), the functions they run"
+        )
 
 
-def batchnorm_backward(dZ_tilde, cache):
-    r"""Return ``(dZ, dgamma, dbeta)`` from the gradient of the normalized output.
+def _backward_test_mode(dZ_tilde, cache, inference):
+    r"""Return ``(dZ, dgamma, dbeta)`` of a layer that ran in test mode.
 
-    Training mode, in one expression (the batch's mean and variance depend on every column):
-    :math:`dZ = \frac{1}{m \sqrt{\sigma^2 + \varepsilon}} \left(m\, d\hat Z - \sum_i d\hat Z
-    - \hat Z \sum_i d\hat Z \odot \hat Z\right)` with :math:`d\hat Z = \gamma\, d\tilde Z`,
-    sums over the columns. Test mode (``cache.training`` False): the statistics are constants, so
-    :math:`dZ = d\hat Z / \sqrt{\sigma^2 + \varepsilon}`.
+    With the running averages as constants the layer is affine in Z: :math:`\tilde Z = s Z + c`
+    row by row, with :math:`s = \gamma / \sqrt{\sigma^2 + \varepsilon}`, so :math:`dZ = s\,
+    d\tilde Z`. The slope comes from ``inference`` (the learner's): its output at Z = 1 with
+    mean 0 and beta 0.
     """
+    ones, zeros = np.ones_like(cache.gamma), np.zeros_like(cache.gamma)
+    slope = inference(ones, cache.gamma, zeros, zeros, cache.var, cache.epsilon)
     dgamma = np.sum(dZ_tilde * cache.Z_norm, axis=1, keepdims=True)
-    dbeta = np.sum(dZ_tilde, axis=1, keepdims=True)
-    dZ_norm = dZ_tilde * cache.gamma
-    std = np.sqrt(cache.var + cache.epsilon)
-    if not cache.training:
-        return dZ_norm / std, dgamma, dbeta
-    m = dZ_tilde.shape[1]
-    dZ = (
-        m * dZ_norm
-        - dZ_norm.sum(axis=1, keepdims=True)
-        - cache.Z_norm * np.sum(dZ_norm * cache.Z_norm, axis=1, keepdims=True)
-    ) / (m * std)
-    return dZ, dgamma, dbeta
+    return slope * dZ_tilde, dgamma, np.sum(dZ_tilde, axis=1, keepdims=True)
 
 
 def initialize_parameters_bn(layers_dims, scale="he", seed=0):
@@ -341,57 +376,67 @@ def initialize_parameters_bn(layers_dims, scale="he", seed=0):
 
 
 def forward_propagation_bn(
-    X, parameters, running, mode="train", activation="relu", momentum=0.9, epsilon=1e-5
+    X, parameters, running, bn, mode="train", activation="relu", momentum=0.9, epsilon=1e-5
 ):
     r"""Run the forward pass of a network with batch norm where a layer has ``gamma{l}``.
 
     Layers with ``b{l}`` instead run as in ``forward_propagation``, so the same code trains the
-    network without batch norm. Returns ``(AL, caches, running)``: ``caches[l - 1]`` is
-    ``(LayerCache(A_prev, Z_tilde), BatchNormCache or None)``; in ``mode="train"`` the running
-    averages come back updated with the batch's statistics, in ``mode="test"`` they normalize
-    and come back unchanged.
+    network without batch norm (``bn=None``). Returns ``(AL, caches, running)``:
+    ``caches[l - 1]`` is ``(LayerCache(A_prev, Z_tilde), BatchNormCache or None)``. In
+    ``mode="train"`` a layer runs ``bn.forward`` and the running averages come back updated with
+    the batch's statistics; in ``mode="test"`` it runs ``bn.inference`` (twice: the second time
+    with gamma 1 and beta 0, for the cache's Z_norm) and they come back unchanged.
     """
     if mode not in ("train", "test"):
         raise ValueError(f"mode must be 'train' or 'test', got {mode!r}")
     _check_activation(activation)
+    _check_bn(bn, parameters)
     g = relu if activation == "relu" else np.tanh
     L = sum(key.startswith("W") for key in parameters)
     A, caches, running = np.asarray(X, dtype=np.float64), [], dict(running)
     for l in range(1, L + 1):
         Z = parameters[f"W{l}"] @ A
-        bn = None
+        norm = None
         if f"gamma{l}" in parameters:
             gamma, beta = parameters[f"gamma{l}"], parameters[f"beta{l}"]
             mean, var = running[f"mean{l}"], running[f"var{l}"]
             if mode == "train":
-                Z_out, bn, mean, var = batchnorm_forward(
-                    Z, gamma, beta, mean, var, momentum, epsilon
-                )
+                Z_out, norm, mean, var = bn.forward(Z, gamma, beta, mean, var, momentum, epsilon)
                 running[f"mean{l}"], running[f"var{l}"] = mean, var
             else:
-                # batchnorm_inference, keeping the normalized Z for the backward pass
-                Z_norm = (Z - mean) / np.sqrt(var + epsilon)
-                bn = BatchNormCache(Z, Z_norm, mean, var, gamma, epsilon, training=False)
-                Z_out = gamma * Z_norm + beta
+                Z_out = bn.inference(Z, gamma, beta, mean, var, epsilon)
+                ones, zeros = np.ones_like(gamma), np.zeros_like(beta)
+                Z_norm = bn.inference(Z, ones, zeros, mean, var, epsilon)
+                norm = BatchNormCache(Z, Z_norm, mean, var, gamma, epsilon, training=False)
         else:
             Z_out = Z + parameters[f"b{l}"]
-        caches.append((LayerCache(A, Z_out), bn))
-        A = g(Z_out) if l < L else sigmoid(Z_out) if Z_out.shape[0] == 1 else softmax(Z_out)
+        caches.append((LayerCache(A, Z_out), norm))
+        if l < L:
+            A = g(Z_out)
+        else:  # a softmax output from SciPy: this module holds no softmax (Softmax Regression's)
+            A = sigmoid(Z_out) if Z_out.shape[0] == 1 else scipy.special.softmax(Z_out, axis=0)
     return A, caches, running
 
 
-def backward_propagation_bn(AL, Y, caches, parameters, activation="relu"):
+def backward_propagation_bn(AL, Y, caches, parameters, bn, activation="relu"):
     """Return the gradients ``dW{l}`` and ``dgamma{l}, dbeta{l}`` (batch-norm layers) or ``db{l}``
-    of the cross-entropy, through the statistics of the mode the forward pass ran in."""
+    of the cross-entropy, through the statistics of the mode the forward pass ran in: a training
+    layer by ``bn.backward``, a test-mode one as an affine map whose slope ``bn.inference``
+    gives."""
+    _check_bn(bn, parameters)
     g_prime = (lambda Z: Z > 0) if activation == "relu" else (lambda Z: 1 - np.tanh(Z) ** 2)
     grads = {}
     dZ = (AL - Y) / AL.shape[1]  # the gradient of the layer's Z_tilde (or Z)
     for l in range(len(caches), 0, -1):
-        layer, bn = caches[l - 1]
-        if bn is None:
+        layer, norm = caches[l - 1]
+        if norm is None:
             grads[f"db{l}"] = np.sum(dZ, axis=1, keepdims=True)
+        elif norm.training:
+            dZ, grads[f"dgamma{l}"], grads[f"dbeta{l}"] = bn.backward(dZ, norm)
         else:
-            dZ, grads[f"dgamma{l}"], grads[f"dbeta{l}"] = batchnorm_backward(dZ, bn)
+            dZ, grads[f"dgamma{l}"], grads[f"dbeta{l}"] = _backward_test_mode(
+                dZ, norm, bn.inference
+            )
         grads[f"dW{l}"] = dZ @ layer.A_prev.T
         if l > 1:
             dZ = parameters[f"W{l}"].T @ dZ * g_prime(caches[l - 2][0].Z)
@@ -402,7 +447,7 @@ def train_bn(
     X,
     Y,
     layers_dims,
-    batchnorm=True,
+    bn,
     learning_rate=0.1,
     num_epochs=50,
     mini_batch_size=64,
@@ -411,8 +456,9 @@ def train_bn(
     seed=0,
     momentum=0.9,
 ):
-    """Train by mini-batch gradient descent, with batch norm in every hidden layer or without
-    (``batchnorm=False``: the same W's, with biases); return ``(parameters, running, costs)``.
+    """Train by mini-batch gradient descent, with batch norm in every hidden layer (``bn``, a
+    ``BatchNorm`` of the batch-norm functions) or without (``bn=None``: the same W's, with
+    biases); return ``(parameters, running, costs)``.
 
     ``costs`` holds each epoch's mean mini-batch cost. The examples are shuffled every epoch by a
     ``RandomState(seed)``; a last mini-batch smaller than ``mini_batch_size`` is kept.
@@ -430,7 +476,8 @@ def train_bn(
         raise ValueError(f"momentum must be in [0, 1), got {momentum}")
     if not learning_rate > 0:
         raise ValueError(f"learning_rate must be > 0, got {learning_rate}")
-    if batchnorm:
+    _check_bn(bn, {})
+    if bn is not None:
         parameters, running = initialize_parameters_bn(layers_dims, scale, seed)
     else:
         parameters, running = initialize_parameters_deep(layers_dims, scale, seed), {}
@@ -440,16 +487,22 @@ def train_bn(
         for start in range(0, m, mini_batch_size):
             batch = order[start : start + mini_batch_size]
             AL, caches, running = forward_propagation_bn(
-                X[:, batch], parameters, running, "train", activation, momentum
+                X[:, batch], parameters, running, bn, "train", activation, momentum
             )
-            epoch_cost += compute_cost(AL, Y[:, batch]) * len(batch)
-            grads = backward_propagation_bn(AL, Y[:, batch], caches, parameters, activation)
+            if AL.shape[0] == 1:
+                cost = compute_cost(AL, Y[:, batch])
+            else:  # the softmax's cross-entropy (compute_cost needs an output layer for C > 1)
+                clipped = np.clip(AL, _PROB_EPS, 1 - _PROB_EPS)
+                cost = -float(np.sum(Y[:, batch] * np.log(clipped))) / len(batch)
+            epoch_cost += cost * len(batch)
+            grads = backward_propagation_bn(AL, Y[:, batch], caches, parameters, bn, activation)
             parameters = update_parameters(parameters, grads, learning_rate)
         costs.append(epoch_cost / m)
     return parameters, running, costs
 
 
-def predict_bn(parameters, running, X, activation="relu"):
-    """Return the predicted labels (1, m) in test mode: each column's from that column alone."""
-    AL = forward_propagation_bn(X, parameters, running, "test", activation)[0]
+def predict_bn(parameters, running, X, bn, activation="relu"):
+    """Return the predicted labels (1, m) in test mode (``bn.inference``): each column's from
+    that column alone."""
+    AL = forward_propagation_bn(X, parameters, running, bn, "test", activation)[0]
     return AL > 0.5 if AL.shape[0] == 1 else np.argmax(AL, axis=0).reshape(1, -1)

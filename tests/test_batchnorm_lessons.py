@@ -9,8 +9,12 @@ from hypothesis import strategies as st
 import nn_utils
 from tests.cross_cpu import assert_same_on_another_cpu
 from tests.helpers import NOTEBOOKS, digits_0_to_5, gradient_error, notebook_definitions
+from tests.reference import batchnorm as reference
 
 nb = notebook_definitions(NOTEBOOKS["batchnorm"])
+# The networks run the reference's batch-norm functions; the notebook's run the learner's, which
+# train bit for bit the same (test_the_notebooks_functions_are_the_references).
+BN = reference.LAYER
 LAYERS = [64] + [32] * 8 + [6]
 SCALES = np.round(np.logspace(np.log10(0.07), np.log10(3), 9), 3)
 BATCH_SIZES = [2, 4, 8, 16, 32, 64, 217]
@@ -27,7 +31,8 @@ def digits():
 
 def dev_accuracy(parameters, running):
     X, Y = digits()
-    return float(np.mean(nn_utils.predict_bn(parameters, running, X["dev"]) == Y["dev"].argmax(0)))
+    predicted = nn_utils.predict_bn(parameters, running, X["dev"], BN)
+    return float(np.mean(predicted == Y["dev"].argmax(0)))
 
 
 def scale_run():
@@ -38,8 +43,9 @@ def scale_run():
         for batchnorm in (False, True):
             with np.errstate(all="ignore"):
                 parameters, running, costs = nn_utils.train_bn(
-                    X["train"], Y["train"], LAYERS, batchnorm, learning_rate=0.05, num_epochs=30,
-                    mini_batch_size=64, scale=[scale] * 8 + [np.sqrt(2 / 32)], seed=0,
+                    X["train"], Y["train"], LAYERS, BN if batchnorm else None,
+                    learning_rate=0.05, num_epochs=30, mini_batch_size=64,
+                    scale=[scale] * 8 + [np.sqrt(2 / 32)], seed=0,
                 )  # fmt: skip
                 result[int(batchnorm), i] = costs[-1], dev_accuracy(parameters, running)
     return result
@@ -50,14 +56,14 @@ def reference_run():
     uses the statistics of consecutive dev batches of m, for each m of BATCH_SIZES."""
     X, Y = digits()
     parameters, running, _ = nn_utils.train_bn(
-        X["train"], Y["train"], LAYERS, learning_rate=0.05, num_epochs=30, mini_batch_size=64
+        X["train"], Y["train"], LAYERS, BN, learning_rate=0.05, num_epochs=30, mini_batch_size=64
     )
     batch_dev = []
     for size in BATCH_SIZES:
         right = 0
         for start in range(0, 217, size):
             columns = slice(start, start + size)
-            AL = nn_utils.forward_propagation_bn(X["dev"][:, columns], parameters, running)[0]
+            AL = nn_utils.forward_propagation_bn(X["dev"][:, columns], parameters, running, BN)[0]
             right += np.sum(AL.argmax(0) == Y["dev"][:, columns].argmax(0))
         batch_dev.append(right / 217)
     return parameters, running, dev_accuracy(parameters, running), np.array(batch_dev)
@@ -70,8 +76,8 @@ def regularization_run():
     for seed in range(3):
         for batchnorm in (False, True):
             parameters, running, costs = nn_utils.train_bn(
-                X["train"][:, :150], Y["train"][:, :150], LAYERS, batchnorm, learning_rate=0.05,
-                num_epochs=80, mini_batch_size=30, seed=seed,
+                X["train"][:, :150], Y["train"][:, :150], LAYERS, BN if batchnorm else None,
+                learning_rate=0.05, num_epochs=80, mini_batch_size=30, seed=seed,
             )  # fmt: skip
             result[int(batchnorm), seed] = costs[-1], dev_accuracy(parameters, running)
     return result
@@ -121,26 +127,31 @@ def test_the_graph_and_equation_5_agree(n, m, seed):
         np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
 
 
-def test_the_notebooks_functions_are_nn_utils_ones():
+def test_the_notebooks_functions_are_the_references():
+    # Bit for bit in training (forward and equation 5), so that the notebook's networks, which run
+    # the learner's functions, train as the cited runs here, which run the reference's.
     Z, gamma, beta, weights = _layer(0, 4, 7)
     stats = (np.ones((4, 1)), np.full((4, 1), 2.0))
     mine, theirs = (
         nb["batchnorm_forward"](Z, gamma, beta, *stats),
-        nn_utils.batchnorm_forward(Z, gamma, beta, *stats),
+        BN.forward(Z, gamma, beta, *stats),
     )
     arrays = lambda out: (out[0], out[2], out[3], *out[1][:5])  # noqa: E731 (the cache's arrays)
     for a, b in zip(arrays(mine), arrays(theirs), strict=True):
-        np.testing.assert_allclose(a, b, rtol=1e-14)
+        np.testing.assert_array_equal(a, b)
     assert mine[1].epsilon == theirs[1].epsilon and type(mine[1]) is type(theirs[1])
     np.testing.assert_allclose(
         nb["batchnorm_inference"](Z, gamma, beta, *stats),
-        nn_utils.batchnorm_inference(Z, gamma, beta, *stats),
+        BN.inference(Z, gamma, beta, *stats),
+        rtol=1e-14,
     )
     for a, b in zip(
-        nb["batchnorm_backward_simple"](weights, mine[1]),
-        nn_utils.batchnorm_backward(weights, mine[1]),
+        nb["batchnorm_backward_simple"](weights, mine[1]), BN.backward(weights, mine[1])
     ):
-        np.testing.assert_allclose(a, b, rtol=1e-12)
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_allclose(  # the graph's steps round differently
+        nb["batchnorm_backward"](weights, mine[1])[0], BN.backward(weights, mine[1])[0], rtol=1e-12
+    )
 
 
 def test_a_batch_comes_out_with_mean_0_and_variance_1_before_gamma_and_beta():
@@ -183,9 +194,9 @@ def test_in_training_an_example_depends_on_its_batch_and_at_test_time_it_does_no
     X, _ = digits()
     parameters, running, _, _ = cited("reference")
     alone = np.hstack(
-        [nn_utils.predict_bn(parameters, running, X["dev"][:, [i]]) for i in range(217)]
+        [nn_utils.predict_bn(parameters, running, X["dev"][:, [i]], BN) for i in range(217)]
     )
-    np.testing.assert_array_equal(alone, nn_utils.predict_bn(parameters, running, X["dev"]))
+    np.testing.assert_array_equal(alone, nn_utils.predict_bn(parameters, running, X["dev"], BN))
 
 
 def test_with_two_examples_every_value_becomes_minus_or_plus_one():

@@ -8,6 +8,8 @@ from scipy.special import logsumexp
 
 import nn_utils
 from tests.helpers import cross_entropy_from_logits, gradient_error
+from tests.reference import batchnorm as reference
+from tests.reference.softmax import OUTPUT_LAYER
 
 
 @given(
@@ -50,25 +52,55 @@ def test_a_softmax_output_backpropagates_its_cross_entropy(dims, classes, m, see
     parameters = {k: v + 0.1 * rng.randn(*v.shape) for k, v in parameters.items()}
     X = rng.randn(dims[0], m)
     Y = np.eye(classes)[:, rng.randint(0, classes, m)]  # one-hot columns
-    AL, caches = nn_utils.forward_propagation(X, parameters, "tanh")
+    AL, caches = nn_utils.forward_propagation(X, parameters, "tanh", OUTPUT_LAYER)
     np.testing.assert_allclose(AL.sum(axis=0), 1.0, rtol=1e-12)
-    grads = nn_utils.backward_propagation(AL, Y, caches, parameters, "tanh")
+    grads = nn_utils.backward_propagation(AL, Y, caches, parameters, "tanh", output=OUTPUT_LAYER)
 
     def J():  # the cross-entropy from the logits: exact where a probability is close to 0
-        Z = nn_utils.forward_propagation(X, parameters, "tanh")[1][-1].Z
+        Z = nn_utils.forward_propagation(X, parameters, "tanh", OUTPUT_LAYER)[1][-1].Z
         return float(np.mean(logsumexp(Z, axis=0) - np.sum(Y * Z, axis=0)))
 
-    assert nn_utils.compute_cost(AL, Y) == pytest.approx(J(), rel=1e-9)
+    assert nn_utils.compute_cost(AL, Y, OUTPUT_LAYER) == pytest.approx(J(), rel=1e-9)
     error, per_key = gradient_error(J, parameters, {k: v for k, v in grads.items() if k[1] != "Z"})
     assert error < 1e-7, per_key
 
 
-def test_softmax_is_stable_for_huge_logits_and_predicts_the_largest():
-    Z = np.array([[1000.0, -1000.0], [999.0, 0.0], [0.0, 1000.0]])
-    with np.errstate(over="raise", invalid="raise"):  # exp(-2000) underflowing to 0 is right
-        A = nn_utils.softmax(Z)
-    np.testing.assert_allclose(A[:, 0], [1 / (1 + np.exp(-1)), 1 / (1 + np.exp(1)), 0], atol=1e-15)
-    np.testing.assert_allclose(A[:, 1], [0, 0, 1], atol=1e-15)
+def test_a_network_of_several_output_units_runs_the_output_layer_it_is_given():
+    parameters = nn_utils.initialize_parameters_deep([2, 3, 4], seed=1)
+    X, Y = np.ones((2, 5)), np.eye(4)[:, [0, 1, 2, 3, 0]]
+    calls = []
+
+    def record(name, value):
+        return lambda *args: calls.append(name) or value(*args)
+
+    output = nn_utils.OutputLayer(
+        record("activation", OUTPUT_LAYER.activation),
+        record("cost", OUTPUT_LAYER.cost),
+        record("backward", OUTPUT_LAYER.backward),
+    )
+    nn_utils.train(X, Y, [2, 3, 4], num_iterations=1, record_every=1, output=output)
+    assert calls == ["activation", "cost", "backward", "activation", "cost"]
+    for call in (
+        lambda: nn_utils.forward_propagation(X, parameters),
+        lambda: nn_utils.compute_cost(np.full((4, 5), 0.25), Y),
+        lambda: nn_utils.train(X, Y, [2, 3, 4], num_iterations=1),
+    ):
+        with pytest.raises(ValueError, match="the output layer has 4 units: pass output="):
+            call()
+
+
+def test_predictions_of_several_classes_are_the_largest_logit_and_need_no_output_layer():
+    parameters = {"W1": np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, -1.0]]), "b1": np.zeros((3, 1))}
+    X = np.array([[1000.0, -1000.0, 0.5], [999.0, 0.0, 2.0]])  # logits far beyond exp's range
+    with np.errstate(over="raise", invalid="raise"):
+        predicted = nn_utils.predict_dec(parameters, X)
+    np.testing.assert_array_equal(predicted, [[0, 2, 1]])
+    assert nn_utils.accuracy(parameters, X, np.eye(3)[:, [0, 2, 0]]) == pytest.approx(2 / 3)
+
+
+def test_the_module_has_no_softmax_output_layer_of_its_own():
+    assert not hasattr(nn_utils, "softmax")
+    assert all("softmax" not in name.lower() for name in nn_utils.__all__)
 
 
 def test_initialization_scales():
@@ -138,7 +170,9 @@ def test_bad_input_gets_an_error_naming_the_argument(call, message):
         call()
 
 
-# Batch normalization
+# Batch normalization: nn_utils's network runs the batch-norm functions it is given; here the
+# reference's (tests/reference/batchnorm.py), in the notebook the learner's.
+BN = reference.LAYER
 
 
 def _bn_layer(rng, n, m):
@@ -155,18 +189,22 @@ def test_batchnorm_backward_is_the_numerical_gradient_in_both_modes(n, m, seed):
 
     for mode in ("train", "test"):
         if mode == "train":
-            out, cache, _, _ = nn_utils.batchnorm_forward(Z, gamma, beta, mean, var)
-        else:
-            out = nn_utils.batchnorm_inference(Z, gamma, beta, mean, var)
-            cache = nn_utils.BatchNormCache(
-                Z, (Z - mean) / np.sqrt(var + 1e-5), mean, var, gamma, 1e-5, training=False
+            out, cache, _, _ = BN.forward(Z, gamma, beta, mean, var)
+            dZ, dgamma, dbeta = BN.backward(weights, cache)
+        else:  # the network's test mode: one layer with the identity as W
+            parameters = {"W1": np.eye(n), "gamma1": gamma, "beta1": beta}
+            _, caches, _ = nn_utils.forward_propagation_bn(
+                Z, parameters, {"mean1": mean, "var1": var}, BN, "test"
             )
-        dZ, dgamma, dbeta = nn_utils.batchnorm_backward(weights, cache)
+            ((linear, cache),) = caches
+            out = linear.Z
+            np.testing.assert_array_equal(out, BN.inference(Z, gamma, beta, mean, var))
+            dZ, dgamma, dbeta = nn_utils._backward_test_mode(weights, cache, BN.inference)
 
         def J(mode=mode):
             if mode == "train":
-                return np.sum(weights * nn_utils.batchnorm_forward(Z, gamma, beta, mean, var)[0])
-            return np.sum(weights * nn_utils.batchnorm_inference(Z, gamma, beta, mean, var))
+                return np.sum(weights * BN.forward(Z, gamma, beta, mean, var)[0])
+            return np.sum(weights * BN.inference(Z, gamma, beta, mean, var))
 
         np.testing.assert_allclose(cache.gamma * cache.Z_norm + beta, out, rtol=1e-12, atol=1e-14)
         error, per_key = gradient_error(J, layer, {"dZ": dZ, "dgamma": dgamma, "dbeta": dbeta})
@@ -192,17 +230,17 @@ def test_a_batchnorm_network_backpropagates_in_both_modes(dims, classes, m, seed
         if classes > 1
         else rng.randint(0, 2, (1, m))
     )
-    AL, caches, _ = nn_utils.forward_propagation_bn(X, parameters, running, mode, "tanh")
+    AL, caches, _ = nn_utils.forward_propagation_bn(X, parameters, running, BN, mode, "tanh")
     # A unit whose batch variance is near epsilon (two examples that nearly agree) bends on a
     # scale of sqrt(var + epsilon) ~ 3e-3; the layers below magnify a step h in W1 until a
     # centered difference measures that bend, not the gradient. Such batches are left out.
     norms = [c for layer in caches for c in layer if isinstance(c, nn_utils.BatchNormCache)]
     assume(mode == "test" or min(norm.var.min() for norm in norms) > 1e-3)
-    grads = nn_utils.backward_propagation_bn(AL, Y, caches, parameters, "tanh")
+    grads = nn_utils.backward_propagation_bn(AL, Y, caches, parameters, BN, "tanh")
     assert sorted(grads) == sorted("d" + k for k in parameters)
 
     def J():
-        Z = nn_utils.forward_propagation_bn(X, parameters, running, mode, "tanh")[1][-1][0].Z
+        Z = nn_utils.forward_propagation_bn(X, parameters, running, BN, mode, "tanh")[1][-1][0].Z
         if classes == 1:
             return cross_entropy_from_logits(Z, Y)
         return float(np.mean(logsumexp(Z, axis=0) - np.sum(Y * Z, axis=0)))
@@ -215,14 +253,14 @@ def test_the_running_averages_move_in_training_and_stay_in_test_mode():
     rng = np.random.RandomState(0)
     parameters, running = nn_utils.initialize_parameters_bn([3, 4, 1], seed=0)
     X = rng.randn(3, 10) + 5
-    _, caches, trained = nn_utils.forward_propagation_bn(X, parameters, running, "train")
+    _, caches, trained = nn_utils.forward_propagation_bn(X, parameters, running, BN, "train")
     mu = caches[0][1].mu
     np.testing.assert_allclose(trained["mean1"], 0.9 * running["mean1"] + 0.1 * mu)
-    _, caches, tested = nn_utils.forward_propagation_bn(X, parameters, trained, "test")
+    _, caches, tested = nn_utils.forward_propagation_bn(X, parameters, trained, BN, "test")
     assert all(np.array_equal(tested[k], trained[k]) for k in trained)
     gamma, beta = parameters["gamma1"], parameters["beta1"]
     statistics = trained["mean1"], trained["var1"]
-    test_mode = nn_utils.batchnorm_inference(caches[0][1].Z, gamma, beta, *statistics)
+    test_mode = BN.inference(caches[0][1].Z, gamma, beta, *statistics)
     np.testing.assert_array_equal(caches[0][0].Z, test_mode)  # the network's test mode
     assert not np.array_equal(running["mean1"], trained["mean1"])  # a new dict, old one kept
 
@@ -236,10 +274,10 @@ def test_without_batchnorm_train_bn_trains_the_plain_network_on_the_same_weights
     rng = np.random.RandomState(1)
     X = rng.randn(4, 30)
     Y = (X[:1] > 0).astype(int)
-    parameters, running, costs = nn_utils.train_bn(X, Y, [4, 3, 2, 1], batchnorm=False)
+    parameters, running, costs = nn_utils.train_bn(X, Y, [4, 3, 2, 1], None)
     assert running == {} and "b1" in parameters and costs[-1] < costs[0]
     np.testing.assert_array_equal(
-        nn_utils.predict_bn(parameters, running, X), nn_utils.predict_dec(parameters, X)
+        nn_utils.predict_bn(parameters, running, X, None), nn_utils.predict_dec(parameters, X)
     )
 
 
@@ -251,12 +289,21 @@ def test_without_batchnorm_train_bn_trains_the_plain_network_on_the_same_weights
         ({"mini_batch_size": 0}, "mini_batch_size must be a positive integer"),
         ({"momentum": 1.0}, r"momentum must be in \[0, 1\)"),
         ({"learning_rate": -0.1}, "learning_rate must be > 0"),
+        ({"bn": True}, "bn must be BatchNorm"),
     ],
 )
 def test_train_bn_names_the_bad_argument(change, message):
-    arguments = {"X": np.ones((2, 5)), "Y": np.ones((1, 5)), "layers_dims": [2, 3, 1]} | change
-    with pytest.raises(ValueError, match=message):
-        nn_utils.train_bn(**arguments)
+    arguments = {"X": np.ones((2, 5)), "Y": np.ones((1, 5)), "layers_dims": [2, 3, 1], "bn": BN}
+    with pytest.raises((ValueError, TypeError), match=message):
+        nn_utils.train_bn(**arguments | change)
+
+
+def test_a_network_with_batch_norm_layers_asks_for_the_functions_they_run():
+    parameters, running = nn_utils.initialize_parameters_bn([3, 4, 2, 1], seed=0)
+    with pytest.raises(TypeError, match=r"batch-norm layers \(gamma1, gamma2\): pass bn"):
+        nn_utils.forward_propagation_bn(np.ones((3, 5)), parameters, running, None)
+    with pytest.raises(TypeError, match="pass bn"):
+        nn_utils.predict_bn(parameters, running, np.ones((3, 5)), None)
 
 
 def test_a_scale_per_layer_draws_each_layer_at_its_own_standard_deviation():
