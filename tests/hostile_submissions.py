@@ -345,9 +345,10 @@ FILES = {
 FLOODS = {
     "comm messages": """
 from comm import create_comm
-c = create_comm(target_name="jupyter.widget", data={"state": {}})
+model = {"_model_module": "m", "_model_module_version": "1", "_model_name": "M"}
+c = create_comm(target_name="jupyter.widget", data={"state": model, "buffer_paths": []})
 for i in range(128):
-    c.send({"state": {"value": "x" * (1 << 20)}, "buffer_paths": []})
+    c.send({"state": {**model, f"value{i}": "x" * (1 << 20)}, "buffer_paths": []})
 """,
     "error outputs": """
 k = get_ipython().kernel

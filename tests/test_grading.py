@@ -3,6 +3,7 @@
 import csv
 import hashlib
 import json
+import random
 import re
 import time
 
@@ -12,6 +13,7 @@ import pytest
 from tests.grading.__main__ import main
 from tests.grading.assignments import ASSIGNMENTS, recognise
 from tests.grading.grade import grade, grade_all
+from tests.grading.hidden import HIDDEN_CASES, hidden_cases, without_numbers
 from tests.grading.release import learner_copy, release, strip_solutions
 
 GRADIENT_CHECKING = ASSIGNMENTS["gradient_checking"]
@@ -160,6 +162,7 @@ def test_one_broken_exercise_fails_alone(tmp_path):
     }
     message = next(e.message for e in result.exercises if e.name == "backward_propagation")
     assert message.startswith("wrong:") and "derivative of theta * x" in message
+    assert not re.search(r"\d", message), "a hidden case's inputs and expected values stay hidden"
     assert result.score == result.max_score - 1
     assert digest(path) == before
 
@@ -286,3 +289,25 @@ def test_a_folder_of_three_learners_gives_the_right_gradebook(tmp_path, released
 def test_learner_copy_of_a_notebook_clears_every_output():
     copy = learner_copy(nbformat.read(GRADIENT_CHECKING.path, as_version=4))
     assert all(not c.get("outputs") for c in copy.cells if c.cell_type == "code")
+
+
+@pytest.mark.parametrize(
+    "name, exercise", [(n, e) for n, a in ASSIGNMENTS.items() for e in a.exercises]
+)
+def test_hidden_cases_are_drawn_afresh_for_every_run(name, exercise):
+    """A table learnt from one run's cases does not pass the next: 20 runs draw 20 sets."""
+    assignment = ASSIGNMENTS[name]
+    draws = [hidden_cases(assignment, exercise, random.Random(seed)) for seed in range(20)]
+    if HIDDEN_CASES.get((name, exercise), HIDDEN_CASES.get(exercise)) is None:
+        assert draws == [None] * 20  # the function takes no argument
+    else:
+        assert len({repr(d) for d in draws}) == 20
+
+
+def test_reports_keep_the_mistake_and_drop_the_numbers():
+    assert (
+        without_numbers(
+            "forward_propagation(1.5, -2.0) = 123456.0, expected -3e-07; W1 of shape (3, 4)"
+        )
+        == "forward_propagation(#, #) = #, expected #; W1 of shape (#, #)"
+    )

@@ -96,7 +96,7 @@ HIDDEN_CASES = {
     # same name: labels, (seed, number of examples), (seed, m_train, m_test).
     "linear_function": None,
     "sigmoid": _n(3, lambda r: _number(r, -8, 8)),
-    "one_hot_matrix": _n(3, lambda r: r.randint(0, 5)),
+    "one_hot_matrix": _n(5, lambda r: r.randint(0, 5)),
     "initialize_parameters": None,
     ("tensorflow", "forward_propagation"): _n(3, lambda r: (_seed(r), r.randint(1, 40))),
     "compute_total_loss": _n(3, lambda r: (_seed(r), r.randint(1, 40))),
