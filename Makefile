@@ -20,13 +20,15 @@ notebooks: $(STAMP)
 	$(BIN)/python -m tests.execute_notebooks
 	$(BIN)/python -m tests.cross_cpu store
 
-# Instructors: learner copies in release/, and grading (make grade SUBMISSIONS=path/to/folder).
+# Instructors: learner copies in release/, and grading (make grade SUBMISSIONS=path/to/folder):
+# gradebook.csv in that folder, and a feedback page per notebook in FEEDBACK (default feedback/).
 release: $(STAMP)
 	$(BIN)/python -m tests.grading release --out release
 
 SUBMISSIONS ?= submissions
+FEEDBACK ?= feedback
 grade: $(STAMP)
-	$(BIN)/python -m tests.grading grade $(SUBMISSIONS)
+	$(BIN)/python -m tests.grading grade $(SUBMISSIONS) --feedback $(FEEDBACK)
 
 # Timings on this machine: one training iteration against plain NumPy, batch norm's backward passes,
 # a search's trials on one worker and on all, TensorFlow eager against tf.function, and every
@@ -51,7 +53,7 @@ book: $(BROWSER_STAMP)
 # The learner's path in a real browser (Chromium, driven by Playwright): JupyterLab as `make lab`
 # opens it, then the rendered course. Needs Chromium: see README, "Tested in a browser".
 browser-test: book
-	$(BIN)/python -m pytest -n 2 -p no:cacheprovider tests/browser/lab_in_browser.py tests/browser/book_in_browser.py
+	$(BIN)/python -m pytest -n 2 -p no:cacheprovider tests/browser/lab_in_browser.py tests/browser/book_in_browser.py tests/browser/feedback_in_browser.py
 	@echo "screenshots of each notebook's first screen: tests/browser/screenshots/"
 
 $(BROWSER_STAMP): $(STAMP) requirements-browser.txt

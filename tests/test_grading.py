@@ -13,7 +13,7 @@ import pytest
 from tests.grading.__main__ import main
 from tests.grading.assignments import ASSIGNMENTS, recognise
 from tests.grading.grade import grade, grade_all
-from tests.grading.hidden import HIDDEN_CASES, hidden_cases, without_numbers
+from tests.grading.hidden import HIDDEN_CASES, checks_of, hidden_cases, without_numbers
 from tests.grading.release import learner_copy, release, strip_solutions
 
 GRADIENT_CHECKING = ASSIGNMENTS["gradient_checking"]
@@ -311,3 +311,29 @@ def test_reports_keep_the_mistake_and_drop_the_numbers():
         )
         == "forward_propagation(#, #) = #, expected #; W1 of shape (#, #)"
     )
+
+
+def test_regrading_after_a_change_to_a_hidden_check_rewrites_the_gradebook_and_the_pages_only(
+    tmp_path, monkeypatch
+):
+    folder, feedback = tmp_path / "submissions", tmp_path / "feedback"
+    path = write(nbformat.read(GRADIENT_CHECKING.path, as_version=4), folder / "ann" / "GC.ipynb")
+    before = digest(path)
+    command = ["grade", str(folder), "--feedback", str(feedback)]
+    assert main(command) == 0
+    page = feedback / "ann-GC.html"
+    assert "Score: 8/8" in page.read_text()
+
+    def stricter(target, cases, answers):
+        raise AssertionError("a check made stricter after the first grading")
+
+    monkeypatch.setattr(checks_of(GRADIENT_CHECKING), "verify_gradient_check", stricter)
+    assert main(command) == 0
+    text = page.read_text()
+    assert "Score: 6/8" in text and "a check made stricter after the first grading" in text
+    with open(folder / "gradebook.csv", newline="") as handle:
+        (row,) = csv.DictReader(handle)
+    assert row["total"] == "6" and row["gradient_checking/gradient_check"] == "0"
+    assert digest(path) == before
+    assert sorted(p.name for p in folder.rglob("*")) == ["GC.ipynb", "ann", "gradebook.csv"]
+    assert [p.name for p in feedback.iterdir()] == ["ann-GC.html"]

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from tests.grading.assignments import ASSIGNMENTS
+from tests.grading.feedback import write_pages
 from tests.grading.grade import (
     GradingError,
     as_json,
@@ -64,6 +65,12 @@ def main(argv=None):
     grade_parser.add_argument(
         "--csv", type=Path, help="gradebook to write (default: gradebook.csv in a graded folder)"
     )
+    grade_parser.add_argument(
+        "--feedback",
+        type=Path,
+        metavar="DIR",
+        help="write a feedback page (HTML) per submitted notebook to DIR",
+    )
     args = parser.parse_args(argv)
 
     if args.command == "release":
@@ -108,6 +115,9 @@ def main(argv=None):
         out = args.csv or folders[0] / "gradebook.csv"
         write_gradebook(outcomes, folders[0] if folders else Path.cwd(), out)
         print(f"gradebook: {out}", file=sys.stderr)
+    if args.feedback:
+        pages = write_pages(outcomes, folders[0] if folders else Path.cwd(), args.feedback)
+        print(f"feedback: {len(pages)} pages in {args.feedback}", file=sys.stderr)
     return 0 if results else 2
 
 
