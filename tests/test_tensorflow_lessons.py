@@ -7,6 +7,7 @@ import tensorflow as tf
 
 import nn_utils
 from tests.helpers import NOTEBOOKS, digits_0_to_5, notebook_definitions
+from tests.reference.softmax import OUTPUT_LAYER
 
 nb = notebook_definitions(NOTEBOOKS["tensorflow"])
 tf.keras.utils.set_random_seed(0)
@@ -54,9 +55,9 @@ def test_the_bridge_tensorflow_computes_our_cost_and_our_gradients():
     X, Y = images.T, np.eye(6)[:, labels]
     tf_parameters = nb["initialize_parameters"]()
     np_parameters = {key: value.numpy().astype(np.float64) for key, value in tf_parameters.items()}
-    AL, caches = nn_utils.forward_propagation(X, np_parameters)
-    np_cost = nn_utils.compute_cost(AL, Y)
-    np_grads = nn_utils.backward_propagation(AL, Y, caches, np_parameters)
+    AL, caches = nn_utils.forward_propagation(X, np_parameters, output=OUTPUT_LAYER)
+    np_cost = nn_utils.compute_cost(AL, Y, OUTPUT_LAYER)
+    np_grads = nn_utils.backward_propagation(AL, Y, caches, np_parameters, output=OUTPUT_LAYER)
     with tf.GradientTape() as tape:
         logits = nb["forward_propagation"](tf.constant(X, tf.float32), tf_parameters)
         tf_cost = nb["compute_total_loss"](logits, tf.constant(Y, tf.float32)) / 649
