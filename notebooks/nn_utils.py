@@ -11,7 +11,9 @@ C > 1 units is whatever ``OutputLayer`` the caller passes as ``output``: its act
 and the gradient of that cost with respect to its Z. The softmax, its cross-entropy and their
 gradient are the exercises of Softmax Regression, whose notebook passes the learner's own three
 functions (so that the learner's work trains its networks); the other companions pass
-SciPy's ``softmax`` or functions of their own. This module holds none of the three.
+SciPy's ``softmax`` or functions of their own. This module holds none of the three: the
+batch-norm network below ends in SciPy's softmax, and its training loop records the
+cross-entropy inline.
 
 The second half is the same network with batch normalization before each hidden activation
 (week 3): LINEAR -> BATCHNORM -> g, where the normalization's shift ``beta{l}`` replaces ``b{l}``.
