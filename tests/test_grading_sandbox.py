@@ -230,18 +230,19 @@ print("ok")
     scratches = [tmp_path / name for name in ("bomb", "other")]
     users = []
     for scratch in scratches:
-        scratch.mkdir()
+        (scratch / "work").mkdir(parents=True)  # the scratch copy is read-only but for this
         users.append(sandbox.sandbox_user())
         sandbox.prepare_scratch(scratch, users[-1])
-    argv = sandbox.sandbox_argv(bwrap, scratches[0], scratches[0], 60, users[0])
+    argv = sandbox.sandbox_argv(bwrap, scratches[0], scratches[0] / "work", 60, users[0])
     with subprocess.Popen([*argv, sys.executable, "-c", bomb]) as first:
         try:
             for _ in range(300):
-                if (scratches[0] / "full").exists():
+                if (scratches[0] / "work" / "full").exists():
                     break
                 time.sleep(0.1)
-            assert (scratches[0] / "full").exists(), "the bomb did not fill its process limit"
-            argv = sandbox.sandbox_argv(bwrap, scratches[1], scratches[1], 60, users[1])
+            full = scratches[0] / "work" / "full"
+            assert full.exists(), "the bomb did not fill its process limit"
+            argv = sandbox.sandbox_argv(bwrap, scratches[1], scratches[1] / "work", 60, users[1])
             second = subprocess.run(
                 [*argv, sys.executable, "-c", threads], capture_output=True, text=True, timeout=60
             )

@@ -20,6 +20,7 @@ from pathlib import Path
 from queue import Empty
 
 import numpy as np
+import zmq
 from jupyter_core.utils import run_sync
 
 from tests.grading import wire
@@ -97,13 +98,17 @@ class Remote:
         left = self.timeout if self.deadline is None else self.deadline - time.monotonic()
         if left <= 0:
             raise CallFailed(f"timed out: the check's calls ran longer than {self.timeout:g} s")
-        msg_id = self.kc.execute(
-            code,
-            store_history=False,
-            user_expressions=expressions or {},
-            allow_stdin=False,
-            stop_on_error=False,  # an interrupted call must not abort the next ones
-        )
+        try:
+            msg_id = self.kc.execute(
+                code,
+                store_history=False,
+                user_expressions=expressions or {},
+                allow_stdin=False,
+                stop_on_error=False,  # an interrupted call must not abort the next ones
+            )
+        except zmq.ZMQError:  # no kernel to send to
+            self.broken = "the kernel stopped"
+            raise CallFailed(f"not graded: {self.broken}") from None
         reply = reply_to(self.kc, msg_id, time.monotonic() + min(self.timeout, left))
         if reply is None:
             if not run_sync(self.km.is_alive)():

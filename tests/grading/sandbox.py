@@ -238,7 +238,17 @@ class SandboxedKernelManager(AsyncKernelManager):
         await asyncio.sleep(0.05)  # from bind to listen
         self._close_control_socket()
         self.context.setsockopt(zmq.RECONNECT_IVL, -1)
+        # Without reconnection a dead kernel leaves no peer, and a send would wait for one.
+        self.context.setsockopt(zmq.SNDTIMEO, 1000)
         self._connect_control_socket()
+
+    async def _async_interrupt_kernel(self):
+        try:
+            await super()._async_interrupt_kernel()
+        except zmq.Again:  # the kernel is gone: nothing to interrupt
+            pass
+
+    interrupt_kernel = _async_interrupt_kernel
 
     def client(self, **kwargs):
         return super().client(context=self.context, **kwargs)
