@@ -5,8 +5,8 @@ For every exercise of the two assignments:
 1. no function of the modules a learner copy ships (its ``testCases.py`` and utils module, and
    every function or lambda written in them) passes the exercise's check as the grader runs it,
    with the reference's answers on cases drawn as the hidden cases are, however a cheater calls
-   it: with any choice of the arguments the check passes, in any order, and taking any part of
-   what it returns;
+   it: with any choice of the arguments the check passes (up to four in any order, more in the
+   check's order), and taking any part of what it returns;
 2. the expected values stored beside the checks are those the reference computes now;
 3. the reference agrees with the notebook's own solution, on the public cases and the hidden
    cases' formats, and an exercise not done yet raises ``NotDoneYet``.
@@ -188,18 +188,24 @@ def _pick(value, path):
     return value
 
 
+SHUFFLED = 4  # up to this many arguments a stand-in takes them in any order
+
+
 def cheats(function, exercise, call, entries):
     """Stand-ins for the learner's function made of ``function``, called on what a cheater has
-    at hand (``pool``): any choice of it in any order (and the entries of a list of layer sizes),
+    at hand (``pool``): any choice of up to SHUFFLED of it in any order, or more in the check's
+    own order (and the entries of a list of layer sizes),
     or an entry's name of the stored values with the case the arguments make; each stand-in
     returns one part of what ``function`` returns on the check's first ``call``."""
     args, kwargs, given = call
     size = len(pool(exercise, args, kwargs, given))
     choices = []
     for k in _arities(function, size):
-        choices += [
-            lambda a, p=p: [a[i] for i in p] for p in itertools.permutations(range(size), k)
-        ]
+        if k <= SHUFFLED:
+            orders = itertools.permutations(range(size), k)
+        else:  # more arguments: in the order the pool has them, which is the check's
+            orders = [range(k)]
+        choices += [lambda a, p=p: [a[i] for i in p] for p in orders]
     if isinstance(args[0], list):
         choices.append(lambda a: list(a[0]))
         choices += [lambda a, e=entry: [e, tuple(a[0])] for entry in entries]
