@@ -1095,6 +1095,19 @@ def verify_model(target, cases=((5, 96, 48),), answers=stored_answers):
             f"after 10 epochs on well-separated data the training accuracy is {final:.2f} "
             f"(the reference model's {reached:.2f}): is the optimizer applying the gradients?"
         )
+        # What was trained, not what was reported: the returned parameters' own accuracy.
+        parameters, names = out[0], ("W1", "b1", "W2", "b2", "W3", "b3")
+        assert isinstance(parameters, dict) and all(k in parameters for k in names), (
+            "model returns the trained parameters: a dict with W1, b1, W2, b2, W3 and b3"
+        )
+        W1, b1, W2, b2, W3, b3 = (np.asarray(_values(parameters[k]), float) for k in names)
+        X, labels = data[0].T, np.argmax(data[1], axis=1)
+        hidden = np.maximum(W2 @ np.maximum(W1 @ X + b1, 0) + b2, 0)
+        trained = float(np.mean(np.argmax(W3 @ hidden + b3, axis=0) == labels))
+        assert trained > min(0.9, reached - 0.05), (
+            f"the parameters model returns classify {trained:.0%} of the training set, the "
+            f"reference model's {reached:.0%}: return the parameters that were trained"
+        )
 
 
 linear_function_test = _exercise_test(verify_linear_function)

@@ -105,3 +105,29 @@ def test_a_model_that_never_applies_the_gradients_is_told_so():
 
     with pytest.raises(AssertionError, match="does not fall|applying the gradients"):
         checks.verify_model(named(model, "model"))
+
+
+@pytest.mark.parametrize(
+    "returned",
+    [
+        ({}, [1.0, 0.5], [0.95], [0.95]),  # made-up numbers and no network
+        (None, [1.0, 0.5], [0.95], [0.95]),
+    ],
+    ids=["empty parameters", "no parameters"],
+)
+def test_a_model_that_reports_numbers_it_did_not_train_fails(returned):
+    def model(*args, **kwargs):
+        return returned
+
+    with pytest.raises(AssertionError, match="trained parameters"):
+        checks.verify_model(named(model, "model"))
+
+
+def test_a_model_that_returns_untrained_parameters_with_its_reports_fails():
+    def model(X_train, Y_train, X_test, Y_test, **kwargs):
+        _, costs, train_acc, test_acc = nb["model"](X_train, Y_train, X_test, Y_test, **kwargs)
+        untrained = nb["model"](X_train, Y_train, X_test, Y_test, **kwargs | {"num_epochs": 0})
+        return untrained[0], costs, train_acc, test_acc
+
+    with pytest.raises(AssertionError, match="return the parameters that were trained"):
+        checks.verify_model(named(model, "model"))
