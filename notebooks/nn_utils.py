@@ -37,7 +37,6 @@ __all__ = [
     "forward_propagation",
     "backward_propagation",
     "compute_cost",
-    "update_parameters",
     "train",
     "predict_dec",
     "accuracy",
@@ -239,11 +238,6 @@ def backward_propagation(AL, Y, caches, parameters, activation="relu", lambd=0.0
     return grads
 
 
-def update_parameters(parameters, grads, learning_rate):
-    """Return new parameters after one gradient-descent step; the dict passed in is unchanged."""
-    return {key: value - learning_rate * grads["d" + key] for key, value in parameters.items()}
-
-
 def train(
     X,
     Y,
@@ -279,7 +273,8 @@ def train(
         if i == num_iterations:
             break
         grads = backward_propagation(AL, Y, caches, parameters, activation, lambd, output)
-        parameters = update_parameters(parameters, grads, learning_rate)
+        # A gradient-descent step, written here: Optimization Methods' first exercise is it.
+        parameters = {k: v - learning_rate * grads["d" + k] for k, v in parameters.items()}
     return parameters, history
 
 
@@ -498,7 +493,8 @@ def train_bn(
                 cost = -float(np.sum(Y[:, batch] * np.log(clipped))) / len(batch)
             epoch_cost += cost * len(batch)
             grads = backward_propagation_bn(AL, Y[:, batch], caches, parameters, bn, activation)
-            parameters = update_parameters(parameters, grads, learning_rate)
+            # A gradient-descent step, written here: Optimization Methods' first exercise is it.
+        parameters = {k: v - learning_rate * grads["d" + k] for k, v in parameters.items()}
         costs.append(epoch_cost / m)
     return parameters, running, costs
 

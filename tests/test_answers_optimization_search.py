@@ -192,18 +192,6 @@ def without_tensorflow(monkeypatch):
         monkeypatch.setitem(sys.modules, "tensorflow", None)
 
 
-# Shipped functions known to compute an answer, in modules that these assignments do not own:
-# {(exercise, function): why}. Each is left out of the test above and kept in the one below,
-# which is expected to fail until the function leaves the learner's copy.
-KNOWN_LEAKS = {
-    ("update_parameters_with_gd", "nn_utils.update_parameters"): (
-        "nn_utils (shipped beside Optimization Methods: testCases.py imports it, and the graded "
-        "companions of notebooks/ share one folder) has the gradient-descent step that "
-        "nn_utils.train uses"
-    ),
-}
-
-
 @pytest.mark.parametrize("name, exercise", EXERCISES)
 def test_no_shipped_function_passes_a_check_or_computes_a_typical_mistake(
     name, exercise, without_tensorflow
@@ -219,28 +207,12 @@ def test_no_shipped_function_passes_a_check_or_computes_a_typical_mistake(
             failure = verdict(verify, target, cases, reference(name))
             how = f"{qualified} on arguments {selection}" + (f" x{repeat}" if repeat else "")
             if failure is None:
-                if (exercise, qualified) not in KNOWN_LEAKS:
-                    passed.append(how)
+                passed.append(how)
             elif any(m in failure for m in MISTAKE_MARKERS) and not target.echoes:
                 mistakes.append(f"{how}: {failure}")
         plt.close("all")
     assert not passed, f"shipped functions pass the check of {exercise}: {passed}"
     assert not mistakes, f"shipped functions compute typical mistakes of {exercise}: {mistakes}"
-
-
-@pytest.mark.xfail(strict=True, reason="a shipped module outside these assignments' files")
-@pytest.mark.parametrize("exercise, qualified", sorted(KNOWN_LEAKS))
-def test_a_known_leak_is_gone(exercise, qualified):
-    name = next(a for a in MINE if exercise in ASSIGNMENTS[a].exercises)
-    verify = getattr(checks, f"verify_{exercise}")
-    cases = hidden_cases(ASSIGNMENTS[name], exercise, random.Random(f"cheat {exercise}"))
-    failures = [
-        verdict(verify, cheat(FUNCTIONS[qualified], selection, repeat, exercise), cases,
-                reference(name))
-        for selection, repeat in adaptations(*CALLS[exercise])
-        if takes(qualified, len(selection))
-    ]  # fmt: skip
-    assert None not in failures, KNOWN_LEAKS[exercise, qualified]
 
 
 def decoded(table):

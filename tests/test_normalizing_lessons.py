@@ -137,7 +137,7 @@ def test_beyond_0_3_the_normalized_run_bounces_and_turns_chaotic(data):
         AL, caches = nn_utils.forward_propagation(data["N"], parameters)
         costs.append(nn_utils.compute_cost(AL, data["Y"]))
         grads = nn_utils.backward_propagation(AL, data["Y"], caches, parameters)
-        return nn_utils.update_parameters(parameters, grads, 0.5)
+        return {k: v - 0.5 * grads["d" + k] for k, v in parameters.items()}
 
     start = nn_utils.initialize_parameters_deep([2, 5, 2, 1], "he", seed=1)
     (growth,) = last_bit_growth(step, start, [5000])

@@ -114,7 +114,7 @@ def test_the_deep_network_turns_chaotic_within_1500_iterations(scale, iterations
     def step(parameters):
         AL, caches = nn_utils.forward_propagation(X, parameters)
         grads = nn_utils.backward_propagation(AL, Y, caches, parameters)
-        return nn_utils.update_parameters(parameters, grads, 0.05)
+        return {k: v - 0.05 * grads["d" + k] for k, v in parameters.items()}
 
     start = nb["initialize_parameters_deep"](DEEP, scale, seed=3)
     (growth,) = last_bit_growth(step, start, [iterations])
