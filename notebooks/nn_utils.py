@@ -493,8 +493,7 @@ def train_bn(
                 cost = -float(np.sum(Y[:, batch] * np.log(clipped))) / len(batch)
             epoch_cost += cost * len(batch)
             grads = backward_propagation_bn(AL, Y[:, batch], caches, parameters, bn, activation)
-            # A gradient-descent step, written here: Optimization Methods' first exercise is it.
-        parameters = {k: v - learning_rate * grads["d" + k] for k, v in parameters.items()}
+            parameters = {k: v - learning_rate * grads["d" + k] for k, v in parameters.items()}
         costs.append(epoch_cost / m)
     return parameters, running, costs
 
