@@ -284,6 +284,13 @@ while True:
 import os, signal
 os.kill(-1, signal.SIGKILL)
 """,
+    # --- Text the grader's report, table and pages cannot encode
+    "a message that is not text": """
+def forward_propagation(x, theta):
+    raise ValueError("\\ud800 \\udcff: " + "\\x00" * 10)
+def backward_propagation(x, theta):
+    raise NotImplementedError("\\udfff")
+""",
     # --- Waits: a check whose call ignores the interrupt and keeps the shell channel busy
     "ignore interrupts and flood the shell channel": """
 import signal, time
@@ -355,6 +362,13 @@ k = get_ipython().kernel
 for i in range(128):
     k.session.send(k.iopub_socket, "error", {"ename": "E", "evalue": "e" * (1 << 20),
                    "traceback": ["t" * 1000] * 100}, parent=k.get_parent())
+""",
+    "input requests of many frames on a channel the grader does not read": """
+k = get_ipython().kernel
+big = b"x" * (1 << 20)
+for i in range(32):
+    k.session.send(k.stdin_socket, "input_request", {"prompt": ""}, parent=k.get_parent(),
+                   ident=k._parent_ident["shell"], buffers=[big] * 4)
 """,
     "display outputs": """
 from IPython.display import display

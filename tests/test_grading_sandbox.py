@@ -85,6 +85,7 @@ def batch(tmp_path_factory):
     with contextlib.redirect_stdout(report):
         status = main(
             ["grade", str(folder), "--timeout", "5", "--budget", "10", "--jobs", "2", "--json"]
+            + ["--feedback", str(folder.parent / f"{folder.name}-feedback")]
         )
     elapsed = time.monotonic() - started
     try:
@@ -103,6 +104,7 @@ def batch(tmp_path_factory):
         "changed": [str(p) for p, d in digests(canary).items() if before.get(p) != d],
         "canary": canary.read_bytes() == CANARY and not canary.is_symlink(),
         "honest intact": honest.read_bytes() == honest_bytes,
+        "pages": sorted(p.name for p in (folder.parent / f"{folder.name}-feedback").iterdir()),
         "connected": connected,
     }
 
@@ -118,6 +120,11 @@ def test_a_bad_file_gets_a_line_and_the_batch_goes_on(batch, name):
     assert row["total"] == "0"
     assert row["not graded"].startswith(f"{GC.notebook}: ") and "\n" not in row["not graded"]
     assert slug(name) not in batch["results"]
+
+
+def test_every_learner_of_the_batch_gets_a_feedback_page(batch):
+    assert len(batch["pages"]) == len(ATTACKS) + len(FILES) + 1
+    assert f"honest-{GC.notebook[:-6]}.html" in batch["pages"]
 
 
 def test_the_honest_learner_in_the_same_batch_keeps_full_marks(batch):
@@ -273,7 +280,7 @@ def peak_memory(paths):
 
 
 def test_what_a_kernel_floods_the_grader_with_is_not_kept(tmp_path):
-    """Comm messages, errors and displays, 128 MiB each: the grader's peak memory stays within
+    """Comm messages, errors, input requests and displays, 128 MiB each: the grader's peak memory stays within
     64 MiB of what grading the blank copy takes (the grader kept them all until it dropped
     what the kernel sends)."""
     release([GC], tmp_path / "release")

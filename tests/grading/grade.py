@@ -43,6 +43,7 @@ QUEUED = 16  # messages a socket holds for the grader; the kernel's next ones ar
 MAX_NOTEBOOK = 32 << 20  # bytes of a submitted notebook
 CALL_TIMEOUT = 10  # seconds for each call of a hidden check (they take milliseconds)
 CHECK_SECONDS = {"model": 30}  # but a model's check trains it, and the reference beside it
+CHECKS_BUDGET = 60  # seconds for all the hidden checks of a notebook together
 
 
 class GradingError(Exception):
@@ -143,6 +144,7 @@ class _DroppingClient(NotebookClient):
     async def async_start_new_kernel_client(self):
         kc = await super().async_start_new_kernel_client()
         kc.hb_channel.stop()  # its thread would connect again to a path the kernel can replace
+        kc.stdin_channel.stop()  # nothing asks for input: what the kernel sends there would queue
         return kc
 
 
@@ -237,9 +239,13 @@ def grade(path, timeout=60, budget=300, isolation=None):
                 cases = random.Random(secrets.randbits(64))  # hidden cases, new for every run
                 try:
                     remote.start()
+                    checks_end = time.monotonic() + CHECKS_BUDGET
                     for name in assignment.exercises:
                         remote.timeout = min(timeout, CHECK_SECONDS.get(name, CALL_TIMEOUT))
-                        remote.deadline = time.monotonic() + remote.timeout
+                        remote.deadline = min(time.monotonic() + remote.timeout, checks_end)
+                        if remote.deadline - time.monotonic() < 1:
+                            outcomes[name] = (False, "not graded: the checks' time ran out")
+                            continue
                         outcomes[name] = check(assignment, name, remote.function(name), cases)
                 except CallFailed as error:
                     outcomes = dict.fromkeys(assignment.exercises, (False, str(error)))

@@ -164,4 +164,6 @@ def check(assignment, name, target, rng):
         message = f"wrong: the check could not use what it returned ({type(error).__name__})"
     else:
         return True, "correct"
+    # What the kernel sent is text of its choosing: no lone surrogate reaches a report or page.
+    message = message.encode("utf-8", "backslashreplace").decode("utf-8")
     return False, without_numbers(message)[:500]
