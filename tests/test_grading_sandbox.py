@@ -280,9 +280,9 @@ def peak_memory(paths):
 
 
 def test_what_a_kernel_floods_the_grader_with_is_not_kept(tmp_path):
-    """Comm messages, errors, input requests and displays, 128 MiB each: the grader's peak memory stays within
-    64 MiB of what grading the blank copy takes (the grader kept them all until it dropped
-    what the kernel sends)."""
+    """Comm messages, errors, input requests and displays, 128 MiB each: the grader's peak
+    memory stays within 64 MiB of what grading the blank copy takes (the grader kept them all
+    until it dropped what the kernel sends)."""
     release([GC], tmp_path / "release")
     blank = tmp_path / "release" / GC.folder / GC.notebook
     floods = []
