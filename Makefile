@@ -15,8 +15,10 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 # Maintainers: re-execute every notebook top to bottom and store its outputs (the nbval baseline),
-# and the runs the notebooks cite as trained on another CPU (the cross-CPU baseline).
+# the runs the notebooks cite as trained on another CPU (the cross-CPU baseline), and the expected
+# values of the public checks (expected_values.json, from tests/reference).
 notebooks: $(STAMP)
+	$(BIN)/python -m tests.reference store
 	$(BIN)/python -m tests.execute_notebooks
 	$(BIN)/python -m tests.cross_cpu store
 
