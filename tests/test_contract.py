@@ -446,3 +446,15 @@ def test_an_exercise_not_done_yet_shows_as_one_line_and_the_cell_fails(tmp_path)
     assert error.traceback == [
         "forward_propagation is not done yet: write its code where it says YOUR CODE HERE."
     ]
+
+
+def test_every_folder_reads_its_stored_answers_with_the_same_code():
+    """The four testCases.py each carry the reader of expected_values.json (every folder runs on
+    its own); this keeps the copies from drifting apart."""
+    folders = sorted({str(p) for p in PART_DIRS.values()})
+    modules = [load_module(Path(f) / "testCases.py", f"same_{Path(f).name}") for f in folders]
+    for name in ("_stored", "_decode", "_plain", "stored_answers", "exercise_check"):
+        sources = {inspect.getsource(getattr(module, name)) for module in modules}
+        assert len(sources) == 1, f"{name} differs between the folders' testCases.py"
+    renders = {inspect.getsource(m.NotDoneYet._render_traceback_) for m in modules}
+    assert len(renders) == 1
