@@ -402,48 +402,32 @@ def test_every_exercise_check_reports_done_not_done_and_a_short_failure(folder, 
         run(named(lambda: 1 / 0, "k"))
 
 
-def test_a_failed_check_shows_as_one_line_in_the_kernel(tmp_path):
-    """What a learner sees: the message, not 50 lines of traceback through testCases.py."""
+def test_a_failed_or_unfinished_check_shows_as_one_line_in_the_kernel():
+    """What a learner sees: the message, not 50 lines of traceback through testCases.py; and an
+    exercise not done yet fails its cell too (nbgrader's autograde scores whether a check cell
+    raised)."""
+    check = (
+        "from testCases import forward_propagation_test\n{}\n"
+        "forward_propagation_test(forward_propagation)"
+    )
     notebook = nbformat.v4.new_notebook()
     notebook.cells = [
-        nbformat.v4.new_code_cell(
-            "from testCases import forward_propagation_test\n"
-            "def forward_propagation(x, theta):\n    return x\n"
-            "forward_propagation_test(forward_propagation)"
-        )
+        nbformat.v4.new_code_cell(check.format(f"def forward_propagation(x, theta):\n    {body}"))
+        for body in ("return x", "raise NotImplementedError()")
     ]
     NotebookClient(
         notebook,
         allow_errors=True,
         resources={"metadata": {"path": str(PART_DIRS["gc_utils"])}},
     ).execute()
-    (error,) = notebook.cells[0].outputs
-    assert error.ename == "CheckFailed"
-    assert error.traceback == [
+    (wrong,), (not_done,) = (cell.outputs for cell in notebook.cells)
+    assert wrong.ename == "CheckFailed"
+    assert wrong.traceback == [
         "CheckFailed: forward_propagation(2.0, 4.0) = 2.0, expected 8.0; did you return x or "
         "theta instead of their product?"
     ]
-
-
-def test_an_exercise_not_done_yet_shows_as_one_line_and_the_cell_fails(tmp_path):
-    """What a learner sees of a blank exercise's check: one line; and the cell counts as failed
-    (nbgrader's autograde scores whether a check cell raised)."""
-    notebook = nbformat.v4.new_notebook()
-    notebook.cells = [
-        nbformat.v4.new_code_cell(
-            "from testCases import forward_propagation_test\n"
-            "def forward_propagation(x, theta):\n    raise NotImplementedError()\n"
-            "forward_propagation_test(forward_propagation)"
-        )
-    ]
-    NotebookClient(
-        notebook,
-        allow_errors=True,
-        resources={"metadata": {"path": str(PART_DIRS["gc_utils"])}},
-    ).execute()
-    (error,) = notebook.cells[0].outputs
-    assert error.output_type == "error" and error.ename == "NotDoneYet"
-    assert error.traceback == [
+    assert not_done.output_type == "error" and not_done.ename == "NotDoneYet"
+    assert not_done.traceback == [
         "forward_propagation is not done yet: write its code where it says YOUR CODE HERE."
     ]
 

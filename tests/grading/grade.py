@@ -233,7 +233,9 @@ def grade(path, timeout=60, budget=300, isolation=None):
             with client.setup_kernel(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL):
                 result.cut_off, stuck = _run_cells(client, notebook.cells, timeout, deadline)
                 client.kc.iopub_channel.stop()  # the checks read replies only: nothing queues
-                per_check = min(timeout, CALL_TIMEOUT)  # for all the calls of one exercise
+                per_check = min(
+                    timeout, CALL_TIMEOUT
+                )  # to load the helper code; each check sets its own
                 remote = Remote(km, client.kc, per_check)
                 remote.broken = stuck  # then no check waits for a kernel that does not answer
                 cases = random.Random(secrets.randbits(64))  # hidden cases, new for every run
