@@ -13,6 +13,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from tests.book import build
 from tests.browser.chromium import (  # noqa: F401 (the fixture browser)
@@ -69,7 +70,7 @@ def check_page(browser, site, page_name):
     """Open a page of the site; return what is wrong on it, requests outside the site included."""
     base, _ = site
     page = browser.new_page(viewport={"width": 1280, "height": 900})
-    outside = []
+    outside, failed, errors = [], [], []
     page.on(
         "request",
         lambda request: (
@@ -78,12 +79,22 @@ def check_page(browser, site, page_name):
             else outside.append(request.url)
         ),
     )
+    page.on("requestfailed", lambda request: failed.append(f"{request.url} ({request.failure})"))
+    page.on("pageerror", lambda error: errors.append(str(error)))
     try:
         page.goto(f"{base}/{page_name}", wait_until="networkidle")
-        page.wait_for_function(
-            "() => !document.querySelector('.math') || window.MathJax?.startup?.promise",
-            timeout=30_000,
-        )
+        try:  # polled on a timer: a busy headless browser may not give the page animation frames
+            page.wait_for_function(
+                "() => !document.querySelector('.math') || window.MathJax?.startup?.promise",
+                polling=100,
+                timeout=60_000,
+            )
+        except PlaywrightTimeoutError:
+            return [
+                f"MathJax did not start in 60 s (failed requests: {failed[:3]}; "
+                f"page errors: {errors[:3]}; window.MathJax is "
+                f"{page.evaluate('() => typeof window.MathJax')})"
+            ]
         page.evaluate("() => window.MathJax?.startup?.promise")
         if page_name == "index.html" or page_name == "intro.html":
             page.screenshot(path=str(SCREENSHOTS / "book-intro.png"))
