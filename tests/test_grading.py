@@ -12,7 +12,7 @@ import pytest
 
 from tests.grading.__main__ import main
 from tests.grading.assignments import ASSIGNMENTS, recognise
-from tests.grading.grade import grade, grade_all
+from tests.grading.grade import grade_all
 from tests.grading.hidden import HIDDEN_CASES, checks_of, hidden_cases, without_numbers
 from tests.grading.release import learner_copy, release, strip_solutions
 
@@ -115,16 +115,15 @@ def test_the_reference_notebooks_score_full_marks_and_stay_unchanged():
     assert [digest(path) for path in paths] == before
 
 
-def test_cells_after_the_last_exercise_are_not_run(tmp_path):
+def _exit_after_the_last_exercise():
     """The experiments after the last exercise cannot change a grade, and can take minutes: here
     one that would stop the kernel before the hidden checks ran."""
     notebook = nbformat.read(GRADIENT_CHECKING.path, as_version=4)
     notebook.cells.append(nbformat.v4.new_code_cell("import os\nos._exit(0)"))
-    result = grade(write(notebook, tmp_path / "Gradient_Checking.ipynb"), timeout=30)
-    assert result.score == result.max_score > 0, result
+    return notebook
 
 
-def test_experiments_between_exercises_are_not_run_but_exercises_always_are(tmp_path):
+def _exit_in_a_tagged_experiment():
     """A cell tagged ``experiment`` is skipped (here one that would stop the kernel), unless it
     defines an exercise's function (here forward_propagation's own cell, tagged)."""
     notebook = nbformat.read(GRADIENT_CHECKING.path, as_version=4)
@@ -137,7 +136,81 @@ def test_experiments_between_exercises_are_not_run_but_exercises_always_are(tmp_
     )
     notebook.cells[first].metadata["tags"] = ["experiment"]
     notebook.cells.insert(first + 1, experiment)
-    result = grade(write(notebook, tmp_path / "Gradient_Checking.ipynb"), timeout=30)
+    return notebook
+
+
+def _deleted(name):
+    notebook = nbformat.read(GRADIENT_CHECKING.path, as_version=4)
+    for cell in notebook.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == name:
+            cell.source = "# deleted"
+    return notebook
+
+
+def _dies_early():
+    notebook = nbformat.read(GRADIENT_CHECKING.path, as_version=4)
+    notebook.cells.insert(3, nbformat.v4.new_code_cell("import os\nos._exit(1)"))
+    return notebook
+
+
+# Gradient Checking with one change each, graded together (in parallel, so that the ones that
+# wait for a time limit wait side by side): CUT_OFF with 6 s per cell, the others with 60 s.
+VARIANTS = {
+    "exit after the last exercise": _exit_after_the_last_exercise,
+    "exit in a tagged experiment": _exit_in_a_tagged_experiment,
+    "backward returns theta": lambda: with_solution(
+        GRADIENT_CHECKING, "backward_propagation", "    dtheta = theta"
+    ),
+    # Returns the notebook's example (J = 8 for x = 2, theta = 4) and nothing else.
+    "hard-coded shown output": lambda: with_solution(
+        GRADIENT_CHECKING, "forward_propagation", "    J = 8"
+    ),
+    "gradient_check deleted": lambda: _deleted("gradient_check"),
+    "dies early": _dies_early,
+}
+CUT_OFF = {
+    "endless loop": lambda: with_solution(
+        GRADIENT_CHECKING, "forward_propagation", "    while True:\n        pass"
+    ),
+    # Each call takes 2.5 s: fine alone, but the check's three calls together exceed the 6 s
+    # that the whole check of an exercise gets.
+    "slow forward": lambda: with_solution(
+        GRADIENT_CHECKING,
+        "forward_propagation",
+        "    import time\n    time.sleep(2.5)\n    J = theta * x",
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def variants(tmp_path_factory):
+    """{name: (result, whether the file is unchanged)}, and the seconds the cut-off pair took."""
+    folder = tmp_path_factory.mktemp("variants")
+    graded = {}
+    for table, timeout, jobs in ((VARIANTS, 60, 3), (CUT_OFF, 6, 2)):
+        paths = [write(make(), folder / slug(name) / "GC.ipynb") for name, make in table.items()]
+        before = [digest(path) for path in paths]
+        started = time.monotonic()
+        results = grade_all(paths, timeout=timeout, jobs=jobs)
+        elapsed = time.monotonic() - started
+        for name, path, result, digested in zip(table, paths, results, before, strict=True):
+            graded[name] = (result, digest(path) == digested)
+    return graded, elapsed
+
+
+def slug(name):
+    return re.sub(r"\W+", "-", name)
+
+
+def outcome(variants, name):
+    (result, unchanged), _ = variants[0][name], variants[1]
+    assert unchanged, f"grading changed the submission {name!r}"
+    return result, {e.name: e for e in result.exercises}
+
+
+@pytest.mark.parametrize("name", ["exit after the last exercise", "exit in a tagged experiment"])
+def test_cells_after_the_last_exercise_and_tagged_experiments_are_not_run(variants, name):
+    result, _ = outcome(variants, name)
     assert result.score == result.max_score > 0, result
 
 
@@ -148,76 +221,49 @@ def test_the_blank_learner_copies_score_zero(released):
         assert all("not done" in e.message for e in result.exercises), result
 
 
-def test_one_broken_exercise_fails_alone(tmp_path):
-    notebook = with_solution(GRADIENT_CHECKING, "backward_propagation", "    dtheta = theta")
-    path = write(notebook, tmp_path / "broken.ipynb")
-    before = digest(path)
-    result = grade(path, timeout=60)
-    passed = {e.name: e.passed for e in result.exercises}
-    assert passed == {
+def test_one_broken_exercise_fails_alone(variants):
+    result, exercises = outcome(variants, "backward returns theta")
+    assert {name: e.passed for name, e in exercises.items()} == {
         "forward_propagation": True,
         "backward_propagation": False,
         "gradient_check": True,
         "gradient_check_n": True,
     }
-    message = next(e.message for e in result.exercises if e.name == "backward_propagation")
+    message = exercises["backward_propagation"].message
     assert message.startswith("wrong:") and "derivative of theta * x" in message
     assert not re.search(r"\d", message), "a hidden case's inputs and expected values stay hidden"
     assert result.score == result.max_score - 1
-    assert digest(path) == before
 
 
-def test_hard_coding_the_shown_outputs_does_not_pass(tmp_path):
-    # Returns the notebook's example (J = 8 for x = 2, theta = 4) and nothing else.
-    notebook = with_solution(GRADIENT_CHECKING, "forward_propagation", "    J = 8")
-    result = grade(write(notebook, tmp_path / "hard_coded.ipynb"), timeout=60)
-    assert [e.name for e in result.exercises if not e.passed] == ["forward_propagation"]
+def test_hard_coding_the_shown_outputs_does_not_pass(variants):
+    result, exercises = outcome(variants, "hard-coded shown output")
+    assert [name for name, e in exercises.items() if not e.passed] == ["forward_propagation"]
 
 
-def test_an_endless_loop_is_cut_off_and_reported(tmp_path):
-    notebook = with_solution(
-        GRADIENT_CHECKING, "forward_propagation", "    while True:\n        pass"
-    )
-    result = grade(write(notebook, tmp_path / "loop.ipynb"), timeout=3)
-    outcome = {e.name: e for e in result.exercises}
-    assert not outcome["forward_propagation"].passed
-    assert outcome["forward_propagation"].message.startswith("timed out")
-    assert outcome["gradient_check_n"].passed and outcome["backward_propagation"].passed
+def test_an_endless_loop_is_cut_off_and_reported(variants):
+    _, exercises = outcome(variants, "endless loop")
+    assert not exercises["forward_propagation"].passed
+    assert exercises["forward_propagation"].message.startswith("timed out")
+    assert exercises["gradient_check_n"].passed and exercises["backward_propagation"].passed
 
 
-def test_a_slow_exercise_gets_one_time_limit_for_all_its_hidden_calls(tmp_path):
-    """Each call of forward_propagation takes 1.2 s: fine alone, but its check's three calls
-    together exceed the 3 s that the whole check of an exercise gets."""
-    notebook = with_solution(
-        GRADIENT_CHECKING,
-        "forward_propagation",
-        "    import time\n    time.sleep(1.2)\n    J = theta * x",
-    )
-    started = time.monotonic()
-    result = grade(write(notebook, tmp_path / "slow.ipynb"), timeout=3)
-    outcome = {e.name: e for e in result.exercises}
-    assert outcome["forward_propagation"].message.startswith("timed out")
-    assert outcome["backward_propagation"].passed and outcome["gradient_check_n"].passed
-    assert time.monotonic() - started < 30
+def test_a_slow_exercise_gets_one_time_limit_for_all_its_hidden_calls(variants):
+    _, exercises = outcome(variants, "slow forward")
+    assert exercises["forward_propagation"].message.startswith("timed out")
+    assert exercises["backward_propagation"].passed and exercises["gradient_check_n"].passed
+    assert variants[1] < 45, "the two cut-off submissions, side by side, took too long"
 
 
-def test_a_missing_exercise_is_reported_as_missing(tmp_path):
-    notebook = nbformat.read(GRADIENT_CHECKING.path, as_version=4)
-    for cell in notebook.cells:
-        if cell.metadata.get("nbgrader", {}).get("grade_id") == "gradient_check":
-            cell.source = "# deleted"
-    result = grade(write(notebook, tmp_path / "missing.ipynb"), timeout=60)
-    outcome = {e.name: e for e in result.exercises}
-    assert outcome["gradient_check"].message.startswith("missing")
-    assert outcome["gradient_check_n"].passed
+def test_a_missing_exercise_is_reported_as_missing(variants):
+    _, exercises = outcome(variants, "gradient_check deleted")
+    assert exercises["gradient_check"].message.startswith("missing")
+    assert exercises["gradient_check_n"].passed
 
 
-def test_a_kernel_that_dies_leaves_the_checks_ungraded_not_a_crash(tmp_path):
-    notebook = nbformat.read(GRADIENT_CHECKING.path, as_version=4)
-    notebook.cells.insert(3, nbformat.v4.new_code_cell("import os\nos._exit(1)"))
-    result = grade(write(notebook, tmp_path / "dies.ipynb"), timeout=60)
+def test_a_kernel_that_dies_leaves_the_checks_ungraded_not_a_crash(variants):
+    result, exercises = outcome(variants, "dies early")
     assert result.score == 0
-    assert all(e.message.startswith("not graded") for e in result.exercises)
+    assert all(e.message.startswith("not graded") for e in exercises.values())
 
 
 def test_the_assignment_is_recognised_without_nbgrader_metadata():

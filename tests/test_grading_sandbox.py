@@ -30,6 +30,7 @@ from tests.hostile_submissions import ATTACKS, FILES, FLOODS
 
 GC = ASSIGNMENTS["gradient_checking"]
 CANARY = b"the instructor's file"
+JOBS = 2  # submissions graded side by side (more, and the honest learner's cells may be cut off)
 
 
 def slug(name):
@@ -84,8 +85,8 @@ def batch(tmp_path_factory):
     report = io.StringIO()
     with contextlib.redirect_stdout(report):
         status = main(
-            ["grade", str(folder), "--timeout", "5", "--budget", "10", "--jobs", "2", "--json"]
-            + ["--feedback", str(folder.parent / f"{folder.name}-feedback")]
+            ["grade", str(folder), "--timeout", "5", "--budget", "10", "--json"]
+            + ["--jobs", str(JOBS), "--feedback", str(folder.parent / f"{folder.name}-feedback")]
         )
     elapsed = time.monotonic() - started
     try:
@@ -175,9 +176,9 @@ def test_no_submission_reaches_the_network(batch):
 
 
 def test_the_batch_grades_in_bounded_time(batch):
-    """Every submission within its budget (10 s), plus the cut-off checks, on 2 workers."""
+    """Every submission within its budget (10 s), plus the cut-off checks, JOBS at a time."""
     per_submission = 10 + 5 + 5 + 10  # budget, interrupt, the checks' start, kernel start-up
-    assert batch["elapsed"] < per_submission * (len(ATTACKS) + 1) / 2
+    assert batch["elapsed"] < per_submission * (len(ATTACKS) + 1) / JOBS
 
 
 def test_without_a_sandbox_grading_refuses_unless_told(tmp_path, monkeypatch, capsys):
