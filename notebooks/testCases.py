@@ -598,15 +598,33 @@ softmax_backward_test = _exercise_test(verify_softmax_backward)
 
 # Hyperparameter Search ---------------------------------------------------------------------------
 
+# The law of a sampler is checked on this many values drawn from one seed: the exponents of a
+# right sampler then come within 1/400 of their interval's length of either end (they miss by
+# more with probability 2 e**-50), and a Kolmogorov-Smirnov test sees a law off by a percent.
+_DRAWS = 20000
+_KS_LEVEL = 1e-6  # a right sampler fails the test of its law this rarely
+# sqrt(n) times the Kolmogorov-Smirnov distance of n uniform draws falls below this less than
+# once in 10**12 runs; exponents that close to uniform are a grid (np.linspace), not draws.
+_TOO_EVEN = 0.2
 
-def _verify_sampler(target, cases, name, transform, spread_hint, answers):
-    """Check a sampler of ``n`` values from ``rng``: shape, range, its use of ``rng``, and that
-    log10 of ``transform`` of the values is spread over the stretches of the log scale as the
-    law of entry ``name`` says (``answers(name, ())``: its range, the interval of exponents and
-    the share of the values in each of its equal stretches)."""
+
+def _verify_sampler(target, cases, name, formula, value_of, exponent_of, hints, answers):
+    """Check a sampler of ``n`` values from ``rng``: shape, range, its use of ``rng``, and the
+    law of its exponents r (``exponent_of`` of the values; the values are ``value_of(r)``, as
+    ``formula`` writes it): uniform over the interval ``answers(name, ())["exponents"]``.
+
+    On ``_DRAWS`` values: nearly all distinct (no grid of a few values), the exponents reach
+    both ends of their interval, each of the law's equal stretches holds its share of them (the
+    first message for values uniform between the ends of the range), and a Kolmogorov-Smirnov
+    test neither rejects the uniform law nor finds them spread more evenly than random draws
+    are. ``hints``: how to draw the exponent, and what values drawn uniformly between the ends
+    of the range do. Return what a learner can compare (``_print_sampler``)."""
+    from scipy.stats import kstest  # here: a check that fails early needs no SciPy
+
+    draw, uniform_hint = hints
     law = answers(name, ())
     low, high = law["range"]
-    for seed, n in (*cases, (3, 20000)):
+    for seed, n in (*cases, (3, _DRAWS)):
         draws = [target(n, np.random.RandomState(seed)) for _ in range(2)]
         got = np.asarray(draws[0], dtype=float)
         assert got.shape == (n,), (
@@ -626,42 +644,126 @@ def _verify_sampler(target, cases, name, transform, spread_hint, answers):
     assert not np.array_equal(
         other, np.asarray(target(5, np.random.RandomState(5)), dtype=float)
     ), f"{name} gave the same values for two seeds: draw from the rng passed in"
+    n = got.size
+    distinct = np.unique(got)
+    assert distinct.size >= 0.99 * n, (
+        f"{name} gave only {distinct.size} distinct values in {n} draws"
+        + (f" ({', '.join(f'{v:.6g}' for v in distinct)})" if distinct.size <= 8 else "")
+        + ": values that repeat make a grid, what random search avoids; draw the exponent r "
+        "from a continuous law (rng.uniform), not rng.randint, and do not round it"
+    )
+    r_low, r_high = law["exponents"]
+    r = exponent_of(got)
     shares = law["shares"]
-    edges = np.linspace(*law["exponents"], len(shares) + 1)
-    got_shares = np.histogram(np.log10(transform(got)), edges)[0] / got.size
+    edges = np.linspace(r_low, r_high, len(shares) + 1)
+    got_shares = np.histogram(r, edges)[0] / n
     if len(set(shares)) == 1:
         expected = f"{shares[0]:.0%} each"
     else:
         expected = ", ".join(f"{share:.0%}" for share in shares)
-    assert np.all(np.abs(got_shares - shares) < 0.03), (
+    spread = np.all(np.abs(got_shares - shares) < 0.03)
+    message = (
         f"{name}: the {len(shares)} equal stretches of the log scale between {low:g} and "
         f"{high:g} hold {', '.join(f'{share:.0%}' for share in got_shares)} of the values, not "
-        f"{expected}: " + spread_hint
+        f"{expected}: "
     )
+    flat = kstest(got, "uniform", args=(low, high - low)).pvalue >= _KS_LEVEL
+    assert spread or not flat, f"{message}{uniform_hint}; sample the exponent {draw}"
+    slack = (r_high - r_low) / 400
+    for end, nearest, short in ((r_low, r.min(), r.min() > r_low + slack),
+                                (r_high, r.max(), r.max() < r_high - slack)):  # fmt: skip
+        assert not short, (
+            f"{name}: of {n} values the one nearest {value_of(end):g} is "
+            f"{value_of(nearest):.6g} = {formula.replace('r', f'{nearest:.3f}')}, although "
+            f"{n} draws of r uniform in [{r_low:g}, {r_high:g}] come within {slack:g} of "
+            f"r = {end:g}: draw r over the whole of [{r_low:g}, {r_high:g}]"
+        )
+    assert spread, f"{message}sample the exponent {draw}"
+    test = kstest(r, "uniform", args=(r_low, r_high - r_low))
+    assert test.pvalue >= _KS_LEVEL, (
+        f"{name}: the exponents r of {n} values are not uniform in [{r_low:g}, {r_high:g}]: "
+        f"their distribution function is up to {test.statistic:.3f} away from the uniform "
+        f"one (Kolmogorov-Smirnov test, p = {test.pvalue:.1g}; {n} uniform draws stray that "
+        f"far less than once in a million runs): sample the exponent {draw}, not a function "
+        "of it"
+    )
+    assert np.sqrt(n) * test.statistic >= _TOO_EVEN, (
+        f"{name}: the exponents r of {n} values are spread more evenly than random draws ever "
+        f"are (Kolmogorov-Smirnov distance {test.statistic:.2g} from the uniform law): that is "
+        "a grid such as np.linspace, perhaps shuffled; draw them with rng.uniform"
+    )
+    return {
+        "sample": np.asarray(target(5, np.random.RandomState(1)), dtype=float),
+        "draws": n,
+        "distinct": distinct.size,
+        "smallest": got.min(),
+        "largest": got.max(),
+        "shares": got_shares,
+        "exponents": (r_low, r_high),
+        "distance": test.statistic,
+        "p": test.pvalue,
+    }
+
+
+def _print_sampler(name, summary, r_is, fmt):
+    """Print what a sampler gave the check, for the learner to compare with the notebook."""
+    r_low, r_high = summary["exponents"]
+    print(f"{name}(5, np.random.RandomState(1)):")
+    print("  " + "  ".join(f"{v:{fmt}}" for v in summary["sample"]))
+    print(
+        f"{summary['draws']} draws: {summary['distinct']} distinct values, from "
+        f"{summary['smallest']:{fmt}} to {summary['largest']:{fmt}}"
+    )
+    print(
+        f"  r = {r_is}: share in each quarter of [{r_low:g}, {r_high:g}]: "
+        + ", ".join(f"{share:.1%}" for share in summary["shares"])
+    )
+    print(
+        f"  Kolmogorov-Smirnov test of r against U({r_low:g}, {r_high:g}): "
+        f"distance {summary['distance']:.4f}, p = {summary['p']:.2f}"
+    )
+
+
+_LEARNING_RATE = ("10**r", lambda r: 10.0**r, np.log10)
+_BETA = ("1 - 10**r", lambda r: 1 - 10.0**r, lambda beta: np.log10(1 - beta))
 
 
 def verify_sample_learning_rate(target, cases=SAMPLES, answers=stored_answers):
     """Check n learning rates 10**r, r uniform in [-4, 0], drawn from rng."""
-    _verify_sampler(
-        target, cases, "sample_learning_rate", lambda a: a,
-        "sampling uniformly between 1e-4 and 1 puts 90% of the rates above 0.1; sample the "
-        "exponent r = rng.uniform(-4, 0, n) and return 10**r",
+    return _verify_sampler(
+        target, cases, "sample_learning_rate", *_LEARNING_RATE,
+        ("r = rng.uniform(-4, 0, n) and return 10**r",
+         "these look uniform between 1e-4 and 1, which puts 90% of the rates above 0.1"),
         answers,
     )  # fmt: skip
 
 
 def verify_sample_beta(target, cases=SAMPLES, answers=stored_answers):
     """Check n values of beta = 1 - 10**r, r uniform in [-3, -1], drawn from rng."""
-    _verify_sampler(
-        target, cases, "sample_beta", lambda b: 1 - b,
-        "sampling beta uniformly between 0.9 and 0.999 puts only 9% of the values above 0.99; "
-        "sample the exponent of 1 - beta, r = rng.uniform(-3, -1, n), and return 1 - 10**r",
+    return _verify_sampler(
+        target, cases, "sample_beta", *_BETA,
+        ("of 1 - beta, r = rng.uniform(-3, -1, n), and return 1 - 10**r",
+         "these look uniform between 0.9 and 0.999, which puts only 9% of the values above 0.99"),
         answers,
     )  # fmt: skip
 
 
-sample_learning_rate_test = _exercise_test(verify_sample_learning_rate)
-sample_beta_test = _exercise_test(verify_sample_beta)
+def _sampler_test(verify, r_is, fmt):
+    """The public check of a sampler: ``verify``, then what the learner's function gave (r is
+    ``r_is`` of the values, printed in format ``fmt``)."""
+    name = verify.__name__.removeprefix("verify_")
+
+    @exercise_check
+    def check(target):
+        _print_sampler(name, verify(target), r_is, fmt)
+
+    check.__name__ = name + "_test"
+    check.__doc__ = verify.__doc__
+    return check
+
+
+sample_learning_rate_test = _sampler_test(verify_sample_learning_rate, "log10(alpha)", ".4e")
+sample_beta_test = _sampler_test(verify_sample_beta, "log10(1 - beta)", ".6f")
 
 
 # Batch Normalization -----------------------------------------------------------------------------

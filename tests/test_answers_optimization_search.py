@@ -42,6 +42,10 @@ MISTAKE_MARKERS = (
     "m mod size",
     "look like 1 - beta",
     "equal stretches",  # a sampler whose values pass every test but their law
+    "values that repeat make a grid",  # the samplers' grid of a few values
+    "draw r over the whole of",  # exponents short of an end of their interval
+    "not uniform in",  # exponents of another law
+    "more evenly than random draws",  # a grid such as np.linspace
 )
 
 
