@@ -601,7 +601,7 @@ softmax_backward_test = _exercise_test(verify_softmax_backward)
 # The law of a sampler is checked on this many values drawn from one seed: the exponents of a
 # right sampler then come within 1/400 of their interval's length of either end (they miss by
 # more with probability 2 e**-50), and a Kolmogorov-Smirnov test sees a law off by a percent.
-_DRAWS = 20000
+_SAMPLER_DRAWS = 20000
 _KS_LEVEL = 1e-6  # a right sampler fails the test of its law this rarely
 # sqrt(n) times the Kolmogorov-Smirnov distance of n uniform draws falls below this less than
 # once in 10**12 runs; exponents that close to uniform are a grid (np.linspace), not draws.
@@ -613,18 +613,18 @@ def _verify_sampler(target, cases, name, formula, value_of, exponent_of, hints, 
     law of its exponents r (``exponent_of`` of the values; the values are ``value_of(r)``, as
     ``formula`` writes it): uniform over the interval ``answers(name, ())["exponents"]``.
 
-    On ``_DRAWS`` values: nearly all distinct (no grid of a few values), the exponents reach
-    both ends of their interval, each of the law's equal stretches holds its share of them (the
-    first message for values uniform between the ends of the range), and a Kolmogorov-Smirnov
-    test neither rejects the uniform law nor finds them spread more evenly than random draws
-    are. ``hints``: how to draw the exponent, and what values drawn uniformly between the ends
-    of the range do. Return what a learner can compare (``_print_sampler``)."""
+    On ``_SAMPLER_DRAWS`` values: nearly all distinct (no grid of a few values), the exponents
+    reach both ends of their interval, each of the law's equal stretches holds its share of them
+    (the first message for values uniform between the ends of the range), and a
+    Kolmogorov-Smirnov test neither rejects the uniform law nor finds them spread more evenly
+    than random draws are. ``hints``: how to draw the exponent, and what values drawn uniformly
+    between the ends of the range do. Return what a learner can compare (``_print_sampler``)."""
     from scipy.stats import kstest  # here: a check that fails early needs no SciPy
 
     draw, uniform_hint = hints
     law = answers(name, ())
     low, high = law["range"]
-    for seed, n in (*cases, (3, _DRAWS)):
+    for seed, n in (*cases, (3, _SAMPLER_DRAWS)):
         draws = [target(n, np.random.RandomState(seed)) for _ in range(2)]
         got = np.asarray(draws[0], dtype=float)
         assert got.shape == (n,), (
