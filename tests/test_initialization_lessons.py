@@ -101,6 +101,45 @@ def test_constant_initialization_never_breaks_symmetry_and_a_nudge_does():
     assert np.ptp(nb["first_layer_trajectories"](nudged)[-1]) > 0.01
 
 
+def test_constant_initialization_is_your_zeros_plus_the_value():
+    parameters = nb["constant_initialization"]([2, 10, 5, 1], 0.5)
+    assert list(parameters) == ["W1", "b1", "W2", "b2", "W3", "b3"]
+    for l, (rows, columns) in enumerate([(10, 2), (5, 10), (1, 5)], start=1):
+        np.testing.assert_array_equal(parameters[f"W{l}"], np.full((rows, columns), 0.5))
+        np.testing.assert_array_equal(parameters[f"b{l}"], np.zeros((rows, 1)))
+
+
+def test_xavier_is_hes_draws_with_half_the_variance():
+    """Var(W) = 1 / n[l-1]: He's draws (seed 3) times sqrt(1/2)."""
+    dims = [2, 10, 5, 1]
+    xavier, he = nb["initialize_parameters_xavier"](dims), nb["initialize_parameters_he"](dims)
+    rng = np.random.RandomState(3)
+    for l in range(1, len(dims)):
+        draws = rng.randn(dims[l], dims[l - 1])
+        np.testing.assert_allclose(xavier[f"W{l}"], draws * np.sqrt(1 / dims[l - 1]), rtol=1e-15)
+        np.testing.assert_allclose(xavier[f"W{l}"], he[f"W{l}"] * np.sqrt(0.5), rtol=1e-15)
+        np.testing.assert_array_equal(xavier[f"b{l}"], np.zeros((dims[l], 1)))
+
+
+@pytest.mark.parametrize(
+    "given, exercise",
+    [
+        (lambda: nb["constant_initialization"]([2, 3, 1], 0.5), "initialize_parameters_zeros"),
+        (lambda: nb["initialize_parameters_xavier"]([2, 3, 1]), "initialize_parameters_he"),
+    ],
+    ids=["constant", "xavier"],
+)
+def test_the_given_initializations_need_your_exercise(monkeypatch, given, exercise):
+    """They hold no answer (issue #25): without the exercise they raise."""
+
+    def not_done(layers_dims):
+        raise NotImplementedError
+
+    monkeypatch.setitem(nb, exercise, not_done)
+    with pytest.raises(NotImplementedError):
+        given()
+
+
 def test_large_random_initialization_reaches_the_courses_83_and_86_percent(runs):
     assert runs["random"]["train"] == pytest.approx(0.83, abs=0.005)
     assert runs["random"]["test"] == pytest.approx(0.86, abs=0.005)
