@@ -376,3 +376,85 @@ for i in range(128):
     display({"text/plain": "d" * (1 << 20)}, raw=True)
 """,
 }
+
+# Exercises that, instead of being written, call the functions that the notebook's given cells
+# define (issue #25: a learner copy's given code computed gradient_check_n's numerical gradient,
+# and returned the constant, Xavier and so He and large random weights). Each is a cell appended
+# to the end of the blank learner copy of the assignment it names, so that every given cell runs
+# before the hidden checks; ``tests/test_grading.py`` grades them (``VARIANTS``), and each must
+# score 0. A guard keeps a given function that calls the exercise back from recursing.
+GIVEN_CODE = {
+    "gradient_checking": """
+import inspect
+
+_calling = []
+
+
+def gradient_check_n(parameters, gradients, X, Y, epsilon=1e-7, print_msg=False):
+    # the first vector like grad that a given function makes of the arguments, as gradapprox
+    if _calling:
+        raise NotImplementedError
+    grad = gradients_to_vector(gradients)
+    given = [
+        f
+        for name, f in list(globals().items())
+        if inspect.isfunction(f) and f.__module__ == "__main__" and not name.startswith("_")
+        and name not in ("forward_propagation", "backward_propagation", "gradient_check",
+                         "gradient_check_n")
+    ]
+    calls = [(parameters, X, Y, epsilon), (parameters, X, Y), (parameters, gradients, X, Y,
+             epsilon), (parameters, gradients, X, Y), (X, Y, parameters)]
+    _calling.append(True)
+    try:
+        for f in given:
+            for args in calls:
+                try:
+                    value = f(*args)
+                except Exception:
+                    continue
+                if isinstance(value, np.ndarray) and value.shape == grad.shape:
+                    norms = np.linalg.norm(grad) + np.linalg.norm(value)
+                    return np.linalg.norm(grad - value) / norms
+    finally:
+        _calling.clear()
+    raise NotImplementedError
+""",
+    "initialization": """
+_calling = []
+
+
+def _given(make):
+    if _calling:
+        raise NotImplementedError
+    _calling.append(True)
+    try:
+        return make()
+    finally:
+        _calling.clear()
+
+
+def initialize_parameters_zeros(layers_dims):
+    try:
+        return _given(lambda: constant_initialization(layers_dims, 0.0))
+    except Exception:
+        xavier = _given(lambda: initialize_parameters_xavier(layers_dims))
+        return {key: value * 0.0 for key, value in xavier.items()}
+
+
+def _xavier_rescaled(layers_dims, scale):
+    # Xavier's weights are the seed-3 draws times sqrt(1 / n[l-1])
+    parameters = _given(lambda: initialize_parameters_xavier(layers_dims))
+    for l in range(1, len(layers_dims)):
+        n = layers_dims[l - 1]
+        parameters[f"W{l}"] = parameters[f"W{l}"] * np.sqrt(n) * scale(n)
+    return parameters
+
+
+def initialize_parameters_random(layers_dims):
+    return _xavier_rescaled(layers_dims, lambda n: 10.0)
+
+
+def initialize_parameters_he(layers_dims):
+    return _xavier_rescaled(layers_dims, lambda n: np.sqrt(2 / n))
+""",
+}

@@ -15,6 +15,7 @@ from tests.grading.assignments import ASSIGNMENTS, recognise
 from tests.grading.grade import grade_all
 from tests.grading.hidden import HIDDEN_CASES, checks_of, hidden_cases, without_numbers
 from tests.grading.release import learner_copy, release, strip_solutions
+from tests.hostile_submissions import GIVEN_CODE
 
 GRADIENT_CHECKING = ASSIGNMENTS["gradient_checking"]
 
@@ -153,8 +154,17 @@ def _dies_early():
     return notebook
 
 
-# Gradient Checking with one change each, graded together (in parallel, so that the ones that
-# wait for a time limit wait side by side): CUT_OFF with 6 s per cell, the others with 60 s.
+def _calls_the_given_code(name):
+    """The blank learner copy of assignment ``name`` with a cell at its end whose exercises call
+    the notebook's given code instead of being written (tests/hostile_submissions.py)."""
+    notebook = learner_copy(nbformat.read(ASSIGNMENTS[name].path, as_version=4))
+    notebook.cells.append(nbformat.v4.new_code_cell(GIVEN_CODE[name].strip()))
+    return notebook
+
+
+# Gradient Checking with one change each (and blank copies that call the given code), graded
+# together (in parallel, so that the ones that wait for a time limit wait side by side): CUT_OFF
+# with 6 s per cell, the others with 60 s.
 VARIANTS = {
     "exit after the last exercise": _exit_after_the_last_exercise,
     "exit in a tagged experiment": _exit_in_a_tagged_experiment,
@@ -167,6 +177,8 @@ VARIANTS = {
     ),
     "gradient_check deleted": lambda: _deleted("gradient_check"),
     "dies early": _dies_early,
+    "gradient_checking calls the given code": lambda: _calls_the_given_code("gradient_checking"),
+    "initialization calls the given code": lambda: _calls_the_given_code("initialization"),
 }
 CUT_OFF = {
     "endless loop": lambda: with_solution(
@@ -264,6 +276,13 @@ def test_a_kernel_that_dies_leaves_the_checks_ungraded_not_a_crash(variants):
     result, exercises = outcome(variants, "dies early")
     assert result.score == 0
     assert all(e.message.startswith("not graded") for e in exercises.values())
+
+
+@pytest.mark.parametrize("name", GIVEN_CODE)
+def test_an_exercise_that_calls_the_notebooks_given_code_scores_zero(variants, name):
+    """Issue #25: the given cells hold no function that computes an exercise's result."""
+    result, _ = outcome(variants, f"{name} calls the given code")
+    assert result.assignment == name and result.score == 0 < result.max_score, result
 
 
 def test_the_assignment_is_recognised_without_nbgrader_metadata():
