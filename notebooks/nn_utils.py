@@ -105,8 +105,11 @@ def initialize_parameters_deep(layers_dims, scale="he", seed=0):
     layers_dims : list of int
         ``[n_x, n[1], ..., n[L]]``, every size >= 1.
     scale : {"he", "xavier"}, float or sequence of float
-        "he": :math:`\sqrt{2 / n^{[l-1]}}`; "xavier": :math:`\sqrt{1 / n^{[l-1]}}`; a number: that
-        standard deviation for every layer; a sequence: one standard deviation per layer.
+        "he": :math:`\sqrt{2 / n^{[l-1]}}`; "xavier": :math:`\sqrt{1 / n^{[l-1]}}`, what the
+        course calls Xavier initialization (Glorot and Bengio's own, TensorFlow's ``GlorotNormal``,
+        has the variance :math:`2 / (n^{[l-1]} + n^{[l]})`, which is the same only where
+        :math:`n^{[l]} = n^{[l-1]}`); a number: that standard deviation for every layer; a
+        sequence: one standard deviation per layer.
     seed : int
         Seed of the ``RandomState`` that draws W1, W2, ... in turn.
 

@@ -13,6 +13,7 @@ import functools
 import json
 import os
 import pathlib
+import sys
 
 import numpy as np
 
@@ -82,10 +83,11 @@ BATCHES = ((148, 64, 0), (300, 64, 11), (128, 64, 3), (10, 3, 5), (7, 10, 1))
 DECAYS = ((0.5, 2, 1.0), (0.01, 10, 0.3), (0.1, 4500, 1.0), (0.2, 0, 2.0))
 # Softmax Regression: (seed, number of classes C, number of examples m).
 CLASSES = ((1, 3, 5), (2, 4, 1), (3, 6, 9), (4, 2, 7))
-# TensorFlow Introduction: (seed, number of examples m), the network's layer sizes, labels.
+# TensorFlow Introduction: (seed, number of examples m), the network's layer sizes, and
+# (label, depth) of the one-hot vectors.
 EXAMPLES = ((1, 5), (2, 1), (3, 32))
 TF_LAYERS = [64, 25, 12, 6]
-LABELS = (0, 3, 5)
+LABELS = ((2, 4), (7, 10), (0, 6), (3, 6), (5, 6))
 # Hyperparameter Search: (seed, number of samples n).
 SAMPLES = ((0, 1), (1, 5), (2, 40))
 # Batch Normalization: (seed, number of units n, number of examples m).
@@ -472,6 +474,42 @@ schedule_lr_decay_test = _exercise_test(verify_schedule_lr_decay)
 # Softmax Regression ------------------------------------------------------------------------------
 
 
+# Two columns 2000 apart: the largest entry of the whole array, 2000, is not the first column's
+# own maximum, so subtracting it leaves e**-2000 = 0 in every entry of that column.
+COLUMNS_APART = np.array([[0.0, 2000.0], [-1.0, 1999.0]])
+# The examples whose results the public checks print before checking (the notebook's "Expected
+# output"): logits Z (3, 2), labels y (1, 4) of 3 classes, probabilities A (3, 2), labels Y.
+_SHOWN_Z = np.array([[1.0, 0.0], [2.0, 0.0], [3.0, 0.0]])
+_SHOWN_Y_LABELS = np.array([[2, 0, 1, 2]])
+_SHOWN_A = np.array([[0.7, 0.1], [0.2, 0.6], [0.1, 0.3]])
+_SHOWN_Y = np.array([[1.0, 0.0], [0.0, 0.0], [0.0, 1.0]])
+
+
+def _show_value(what, value, decimals=6):
+    """Print ``what = value`` as an array at ``decimals`` (or as it is, if not numbers)."""
+    try:
+        values = np.asarray(_values(value))
+        numbers = values.dtype.kind in "biuf"
+        shown = np.array2string(np.round(values.astype(float), decimals)) if numbers else None
+    except (TypeError, ValueError):
+        shown = None
+    shown = repr(value) if shown is None else shown
+    print(f"{what} =\n{shown}" if "\n" in shown else f"{what} = {shown}")
+
+
+def _shown_first(show, verify):
+    """``verify`` that first prints what the learner's function gives on the notebook's example
+    (``show(target)``), for the learner to compare with the Expected output block. The public
+    checks only: the grader runs ``verify`` itself."""
+
+    @functools.wraps(verify)
+    def run(target):
+        show(target)
+        verify(target)
+
+    return run
+
+
 def _softmax_inputs(seed, C, m):
     """The inputs of a (seed, C, m) case: logits Z (C, m), probabilities A (C, m) (each column
     drawn from a flat Dirichlet distribution), class labels y (1, m) and their one-hot Y."""
@@ -511,9 +549,8 @@ def verify_softmax(target, cases=CLASSES, answers=stored_answers):
         "softmax of logits near 1000 gives nan: exp(1000) overflows; subtract each column's "
         "maximum before np.exp (the result is the same)"
     )
-    apart = np.array([[0.0, 2000.0], [-1.0, 1999.0]])
     with np.errstate(under="ignore", invalid="ignore", divide="ignore"):
-        got = np.asarray(target(apart), dtype=float)
+        got = np.asarray(target(COLUMNS_APART.copy()), dtype=float)
     # Both columns are (0, -1) shifted: 1 / (1 + e^-1) and e^-1 / (1 + e^-1) in each.
     expected = np.array([[0.7310585786300049] * 2, [0.2689414213699951] * 2])
     assert np.allclose(got, expected, rtol=1e-12), (
@@ -550,12 +587,15 @@ def verify_one_hot(target, cases=CLASSES, answers=stored_answers):
 def verify_cross_entropy(target, cases=CLASSES, answers=stored_answers):
     """Check cross_entropy(A, Y) on each (seed, C, m) of ``cases``."""
     hints = {
-        "sum": "the sum over the examples: divide by m, the number of examples",
-        "mean": "np.mean over all C x m entries divides by C m: sum over the classes, then "
-        "divide by m",
-        "sign": "the sign: the cost is minus the log-probability of the true class",
-        "all_classes": "the log-probability of every class counts: multiply by Y, so that only "
-        "the true class's does",
+        "sum": "check the sum over the examples: divide by m, the number of examples",
+        "mean": "check np.mean over all C x m entries, which divides by C m: sum over the "
+        "classes, then divide by m",
+        "sign": "check the sign: the cost is minus the log-probability of the true class",
+        "all_classes": "check the log-probability of every class counts: multiply by Y, so that "
+        "only the true class's does",
+        "binary": "this is the binary cross-entropy of weeks 1 and 2, -(Y log A + (1 - Y) "
+        "log(1 - A)) summed over the C rows and divided by m: with C classes drop the (1 - Y) "
+        "log(1 - A) terms; -Y log A alone keeps one term per column, the true class's",
     }
     for case in cases:
         seed, C, m = case
@@ -567,7 +607,7 @@ def verify_cross_entropy(target, cases=CLASSES, answers=stored_answers):
         hint = next((h for k, h in hints.items() if np.isclose(got, want[k], rtol=1e-10)), "")
         raise AssertionError(
             f"cross_entropy for C = {C}, m = {m} is {got:.6g}, expected {want['J']:.6g}"
-            + (f"; check {hint}" if hint else "")
+            + (f"; {hint}" if hint else "")
         )
 
 
@@ -582,7 +622,8 @@ def verify_softmax_backward(target, cases=CLASSES, answers=stored_answers):
         if np.allclose(got, want["dZ"], rtol=1e-10, atol=1e-15):
             continue
         assert m == 1 or not np.allclose(got, want["unscaled"]), (
-            "dZ is m times too large: divide by m (in this course d includes the 1/m of the cost)"
+            "dZ is m times too large: divide by m (in these notebooks d includes the 1/m of the "
+            "cost; the lecture writes dz = a - y for one example and puts the 1/m in dW)"
         )
         assert not np.allclose(got, want["sign"]), "dZ has the wrong sign: it is (A - Y) / m"
         raise AssertionError(
@@ -590,10 +631,26 @@ def verify_softmax_backward(target, cases=CLASSES, answers=stored_answers):
         )
 
 
-softmax_test = _exercise_test(verify_softmax)
-one_hot_test = _exercise_test(verify_one_hot)
-cross_entropy_test = _exercise_test(verify_cross_entropy)
-softmax_backward_test = _exercise_test(verify_softmax_backward)
+softmax_test = _exercise_test(
+    _shown_first(lambda f: _show_value("softmax(Z)", f(_SHOWN_Z.copy())), verify_softmax)
+)
+one_hot_test = _exercise_test(
+    _shown_first(
+        lambda f: _show_value("one_hot(y, 3)", f(_SHOWN_Y_LABELS.copy(), 3)), verify_one_hot
+    )
+)
+cross_entropy_test = _exercise_test(
+    _shown_first(
+        lambda f: _show_value("cross_entropy(A, Y)", f(_SHOWN_A.copy(), _SHOWN_Y.copy())),
+        verify_cross_entropy,
+    )
+)
+softmax_backward_test = _exercise_test(
+    _shown_first(
+        lambda f: _show_value("softmax_backward(A, Y)", f(_SHOWN_A.copy(), _SHOWN_Y.copy())),
+        verify_softmax_backward,
+    )
+)
 
 
 # Hyperparameter Search ---------------------------------------------------------------------------
@@ -1060,20 +1117,38 @@ def verify_sigmoid(target, cases=(-1, 0, 0.5, 12), answers=stored_answers):
         )
 
 
-def verify_one_hot_matrix(target, cases=LABELS, depth=6, answers=stored_answers):
-    """Check the one-hot vector of shape (depth,) of each label of ``cases``."""
-    for label in cases:
-        want = answers("one_hot_matrix", (label, depth))
-        result = target(label, depth)
-        got = _values(result)
-        assert got.shape == (depth,), (
-            f"one_hot_matrix({label}) has shape {got.shape}: reshape it to [depth], a vector of "
-            f"{depth}"
-        )
-        _check_tensor(f"one_hot_matrix({label})", result, "tf.one_hot")
-        assert np.array_equal(got, want["vector"]), (
-            f"one_hot_matrix({label}) = {got}: a single 1, at index {label}"
-        )
+def _one_element(label):
+    """``label`` as a one-element tensor, as a data set of labels of shape (1,) hands them out.
+
+    In the grader's process, which has no TensorFlow, the same values as a NumPy array: a tensor
+    reaches the learner's kernel as its values anyway (tests/grading/wire.py)."""
+    values = np.array([label], dtype=np.int32)
+    tf = sys.modules.get("tensorflow")
+    return values if tf is None else tf.constant(values)
+
+
+def verify_one_hot_matrix(target, cases=LABELS, answers=stored_answers):
+    """Check the one-hot vector of shape (depth,) of each (label, depth) of ``cases``, with the
+    label given as a number and as a one-element tensor."""
+    for case in cases:
+        label, depth = case
+        want = answers("one_hot_matrix", case)
+        for given, how in ((label, f"{label}"), (_one_element(label), f"tf.constant([{label}])")):
+            call = f"one_hot_matrix({how}, depth={depth})"
+            result = target(given, depth)
+            got = _values(result)
+            assert not (got.size == 6 != depth), (
+                f"{call} has 6 entries: use the depth argument, not 6"
+            )
+            assert got.shape == (depth,), f"{call} has shape {got.shape}: " + (
+                f"tf.one_hot of a one-element label has shape {got.shape}; reshape it to [depth]"
+                if got.size == depth
+                else f"it must be a vector of {depth}, shape ({depth},)"
+            )
+            _check_tensor(call, result, "tf.one_hot")
+            assert np.array_equal(got, want["vector"]), (
+                f"{call} = {got}: a single 1, at index {label}"
+            )
 
 
 def verify_initialize_parameters(target, cases=None, answers=stored_answers):
@@ -1212,10 +1287,75 @@ def verify_model(target, cases=((5, 96, 48),), answers=stored_answers):
         )
 
 
-linear_function_test = _exercise_test(verify_linear_function)
-sigmoid_test = _exercise_test(verify_sigmoid)
-one_hot_matrix_test = _exercise_test(verify_one_hot_matrix)
-initialize_parameters_test = _exercise_test(verify_initialize_parameters)
-forward_propagation_test = _exercise_test(verify_forward_propagation)
-compute_total_loss_test = _exercise_test(verify_compute_total_loss)
-model_test = _exercise_test(verify_model)
+# What the public checks print before checking: the learner's results on the notebook's
+# examples (the first case of each check), to compare with the Expected output blocks.
+def _show_sigmoid(target):
+    for z in (-1, 0, 12):
+        _show_value(f"sigmoid({z})", target(z))
+
+
+def _show_one_hot_matrix(target):
+    _show_value("one_hot_matrix(1, depth=4)", target(1, 4), 0)
+    _show_value("one_hot_matrix(tf.constant([2]), depth=5)", target(_one_element(2), 5), 0)
+
+
+def _show_tf_parameters(target):
+    parameters = target()
+    if not isinstance(parameters, dict):
+        return _show_value("initialize_parameters()", parameters)
+    for key, value in parameters.items():
+        try:
+            values = np.asarray(_values(value), dtype=float)
+        except (TypeError, ValueError):
+            print(f"{key} = {value!r}")
+            continue
+        print(f"{key}: shape {values.shape}, standard deviation {values.std():.4f}")
+
+
+def _show_logits(target):
+    parameters, X, _ = _tf_network(*EXAMPLES[0])
+    _show_value("Z3 of the check's first network (seed 1, 5 examples)", target(X, parameters), 4)
+
+
+def _show_total_loss(target):
+    logits, Y = _tf_logits_and_labels(*EXAMPLES[0])
+    what = "the total loss of the check's first logits (seed 1, 5 examples)"
+    _show_value(what, target(logits, Y), 4)
+
+
+def _model_shown_after(verify):
+    """``verify`` of ``model`` that then prints the costs and accuracies of the run it checked
+    (training once: the run is recorded as the check makes it)."""
+
+    @functools.wraps(verify)
+    def run(target):
+        runs = []
+
+        def recorded(*args, **kwargs):
+            runs.append(target(*args, **kwargs))
+            return runs[-1]
+
+        recorded.__name__ = target.__name__
+        verify(recorded)
+        _, costs, train_acc, test_acc = runs[0]
+        print("model on the check's data (96 training and 48 test examples, 10 epochs):")
+        print("cost per epoch:", " ".join(f"{float(_values(c)):.4f}" for c in costs))
+        print(
+            f"accuracy after the last epoch: train {float(_values(train_acc[-1])):.3f}, "
+            f"test {float(_values(test_acc[-1])):.3f}"
+        )
+
+    return run
+
+
+linear_function_test = _exercise_test(
+    _shown_first(lambda f: _show_value("linear_function()", f(), 8), verify_linear_function)
+)
+sigmoid_test = _exercise_test(_shown_first(_show_sigmoid, verify_sigmoid))
+one_hot_matrix_test = _exercise_test(_shown_first(_show_one_hot_matrix, verify_one_hot_matrix))
+initialize_parameters_test = _exercise_test(
+    _shown_first(_show_tf_parameters, verify_initialize_parameters)
+)
+forward_propagation_test = _exercise_test(_shown_first(_show_logits, verify_forward_propagation))
+compute_total_loss_test = _exercise_test(_shown_first(_show_total_loss, verify_compute_total_loss))
+model_test = _exercise_test(_model_shown_after(verify_model))

@@ -8,6 +8,16 @@ from tests.helpers import NOTEBOOKS, PART_DIRS, load_module, named, notebook_def
 
 checks = load_module(PART_DIRS["nn_utils"] / "testCases.py", "tensorflow_testCases")
 nb = notebook_definitions(NOTEBOOKS["tensorflow"])
+_RUNS = {}
+
+
+def trained_model(*args, **kwargs):
+    """The notebook's model, trained once per data and options (its runs are deterministic):
+    the tests below change what it returns, not how it trains."""
+    key = (tuple(np.asarray(a).tobytes() for a in args), tuple(sorted(kwargs.items())))
+    if key not in _RUNS:
+        _RUNS[key] = nb["model"](*args, **kwargs)
+    return _RUNS[key]
 
 
 def linear_function_w_first():
@@ -72,6 +82,13 @@ MISTAKES = [
     ("sigmoid", sigmoid_uncast, r"cast z with tf.cast\(z, tf.float32\)"),
     ("one_hot_matrix", lambda label, depth=6: tf.one_hot([label], depth), "reshape it to"),
     ("one_hot_matrix", lambda label, depth=6: tf.one_hot(label + 1, depth), "at index"),
+    # The course's slips that passed a check of depth 6 and plain integer labels only:
+    ("one_hot_matrix", lambda label, depth=6: tf.one_hot(label, 6, axis=0), "not 6"),
+    (
+        "one_hot_matrix",
+        lambda label, depth=6: tf.one_hot(label, depth, axis=0),
+        r"tf.constant\(\[2\]\), depth=4\) has shape \(4, 1\).*reshape it to \[depth\]",
+    ),
     ("initialize_parameters", parameters_with(transposed_w1), r"one row per unit"),
     ("initialize_parameters", parameters_with(uniform_w2), "GlorotUniform"),
     ("initialize_parameters", parameters_with(constant_b3), "must be a tf.Variable"),
@@ -92,7 +109,7 @@ def test_a_classic_mistake_fails_with_a_diagnosis(name, function, diagnosis):
 
 def test_a_model_that_forgets_to_divide_by_m_is_told_so():
     def model(*args, **kwargs):
-        parameters, costs, train_acc, test_acc = nb["model"](*args, **kwargs)
+        parameters, costs, train_acc, test_acc = trained_model(*args, **kwargs)
         return parameters, [c * 96 for c in costs], train_acc, test_acc
 
     with pytest.raises(AssertionError, match="divide the epoch's total loss by the number"):
@@ -125,9 +142,45 @@ def test_a_model_that_reports_numbers_it_did_not_train_fails(returned):
 
 def test_a_model_that_returns_untrained_parameters_with_its_reports_fails():
     def model(X_train, Y_train, X_test, Y_test, **kwargs):
-        _, costs, train_acc, test_acc = nb["model"](X_train, Y_train, X_test, Y_test, **kwargs)
+        _, costs, train_acc, test_acc = trained_model(X_train, Y_train, X_test, Y_test, **kwargs)
         untrained = nb["model"](X_train, Y_train, X_test, Y_test, **kwargs | {"num_epochs": 0})
         return untrained[0], costs, train_acc, test_acc
 
     with pytest.raises(AssertionError, match="return the parameters that were trained"):
         checks.verify_model(named(model, "model"))
+
+
+def test_the_one_hot_check_gives_the_label_both_ways_and_other_depths():
+    calls = []
+
+    def one_hot_matrix(label, depth=6):
+        calls.append((type(label).__name__, np.shape(label), depth))
+        return tf.reshape(tf.one_hot(label, depth, axis=0), shape=[depth])
+
+    checks.verify_one_hot_matrix(one_hot_matrix)
+    assert {depth for _, _, depth in calls} >= {4, 6, 10}
+    assert {(kind, shape) for kind, shape, _ in calls} == {("int", ()), ("EagerTensor", (1,))}
+
+
+def test_without_tensorflow_the_one_element_label_is_its_values():
+    """The grader's process has no TensorFlow; its wire sends a tensor as its values anyway."""
+    saved = checks.sys.modules.pop("tensorflow")
+    try:
+        label = checks._one_element(3)
+    finally:
+        checks.sys.modules["tensorflow"] = saved
+    assert type(label) is np.ndarray and label.tolist() == [3]
+
+
+def test_the_public_checks_print_the_learners_values_first(capsys):
+    with pytest.raises(AssertionError, match="has 6 entries"):
+        checks.one_hot_matrix_test(named(lambda label, depth=6: tf.one_hot(label, 6), "f"))
+    assert capsys.readouterr().out == (
+        "one_hot_matrix(1, depth=4) = [0. 1. 0. 0. 0. 0.]\n"
+        "one_hot_matrix(tf.constant([2]), depth=5) = [[0. 0. 1. 0. 0. 0.]]\n"
+    )
+    checks.one_hot_matrix_test(nb["one_hot_matrix"])
+    assert capsys.readouterr().out == (
+        "one_hot_matrix(1, depth=4) = [0. 1. 0. 0.]\n"
+        "one_hot_matrix(tf.constant([2]), depth=5) = [0. 0. 1. 0. 0.]\nAll tests passed.\n"
+    )

@@ -40,6 +40,11 @@ def _n(count, draw):
     return lambda r: tuple(draw(r) for _ in range(count))
 
 
+def _labels_and_depths(r):
+    """(label, depth) of three one-hot vectors whose depths are not 6 (the notebook's)."""
+    return tuple((r.randrange(depth), depth) for depth in r.sample([2, 3, 4, 5, 7, 9, 12], 3))
+
+
 # For each exercise, how to draw its hidden cases (in the format of the public cases of its
 # ``verify_*``), from a generator seeded afresh for every grading run by the grader alone.
 # None: the exercise's function takes no argument, so its check has no cases.
@@ -93,10 +98,10 @@ HIDDEN_CASES = {
     "sample_learning_rate": lambda r: ((_seed(r), r.randint(2, 6)), (_seed(r), r.randint(10, 30))),
     "sample_beta": lambda r: ((_seed(r), r.randint(2, 6)), (_seed(r), r.randint(10, 30))),
     # TensorFlow Introduction, under (assignment, exercise) where Part 3 has an exercise of the
-    # same name: labels, (seed, number of examples), (seed, m_train, m_test).
+    # same name: (label, depth), (seed, number of examples), (seed, m_train, m_test).
     "linear_function": None,
     "sigmoid": _n(3, lambda r: _number(r, -8, 8)),
-    "one_hot_matrix": _n(5, lambda r: r.randint(0, 5)),
+    "one_hot_matrix": lambda r: (*_labels_and_depths(r), (r.randrange(6), 6)),
     "initialize_parameters": None,
     ("tensorflow", "forward_propagation"): _n(3, lambda r: (_seed(r), r.randint(1, 40))),
     "compute_total_loss": _n(3, lambda r: (_seed(r), r.randint(1, 40))),

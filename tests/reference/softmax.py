@@ -9,8 +9,9 @@ results of the typical wrong versions that the check names:
 - ``one_hot``: ``Y``, the one-hot columns of the labels, and ``shifted``, with each 1 one row
   too high;
 - ``cross_entropy``: the cost ``J`` of the probabilities, and the cost summed over the examples
-  (``sum``), averaged over all C m entries (``mean``), of the other sign (``sign``) and with the
-  log-probability of every class (``all_classes``);
+  (``sum``), averaged over all C m entries (``mean``), of the other sign (``sign``), with the
+  log-probability of every class (``all_classes``), and the binary cross-entropy of weeks 1 and
+  2 summed over the C rows (``binary``);
 - ``softmax_backward``: ``dZ = (A - Y) / m``, and ``A - Y`` (``unscaled``) and ``(Y - A) / m``
   (``sign``).
 
@@ -90,6 +91,7 @@ def _cross_entropy(case):
         "mean": J / C,
         "sign": -J,
         "all_classes": -float(np.sum(np.log(A))) / m,
+        "binary": -float(np.sum(Y * np.log(A) + (1 - Y) * np.log(1 - A))) / m,
     }
 
 

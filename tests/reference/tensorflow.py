@@ -9,7 +9,8 @@ versions that the check names:
 - ``linear_function`` on ``()``: ``Y = W X + b`` of the draws X, W, b after seed 1, and
   ``order``, of the draws W, X, b;
 - ``sigmoid`` on ``(z,)``: ``a``, the logistic function of z;
-- ``one_hot_matrix`` on ``(label, depth)``: ``vector``, the one-hot vector of the label;
+- ``one_hot_matrix`` on ``(label, depth)``: ``vector``, the one-hot vector of the label (the
+  check gives the label as a number and as a one-element tensor: the same vector);
 - ``initialize_parameters`` on ``()``: ``W1`` to ``b3`` as ``GlorotNormal(seed=1)`` draws them
   (float32), and ``uniform``, as ``GlorotUniform(seed=1)`` does;
 - ``forward_propagation`` on ``(seed, m)``: the logits ``Z3``, and their ReLU (``relu``) and
