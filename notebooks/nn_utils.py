@@ -323,7 +323,7 @@ class BatchNorm(NamedTuple):
     needs a ``BatchNorm``, one without takes ``None``.
     """
 
-    # (Z, gamma, beta, running_mean, running_var, momentum, epsilon)
+    # (Z, gamma, beta, running_mean, running_var, decay, epsilon)
     #   -> (Z_tilde, BatchNormCache, running_mean, running_var), training mode
     forward: Callable
     # (Z, gamma, beta, running_mean, running_var, epsilon) -> Z_tilde, test mode
@@ -376,7 +376,7 @@ def initialize_parameters_bn(layers_dims, scale="he", seed=0):
 
 
 def forward_propagation_bn(
-    X, parameters, running, bn, mode="train", activation="relu", momentum=0.9, epsilon=1e-5
+    X, parameters, running, bn, mode="train", activation="relu", decay=0.9, epsilon=1e-5
 ):
     r"""Run the forward pass of a network with batch norm where a layer has ``gamma{l}``.
 
@@ -384,8 +384,10 @@ def forward_propagation_bn(
     network without batch norm (``bn=None``). Returns ``(AL, caches, running)``:
     ``caches[l - 1]`` is ``(LayerCache(A_prev, Z_tilde), BatchNormCache or None)``. In
     ``mode="train"`` a layer runs ``bn.forward`` and the running averages come back updated with
-    the batch's statistics; in ``mode="test"`` it runs ``bn.inference`` (twice: the second time
-    with gamma 1 and beta 0, for the cache's Z_norm) and they come back unchanged.
+    the batch's statistics (``decay``: the weight of the old average, which Keras calls
+    ``momentum``; it has nothing to do with gradient descent with momentum); in
+    ``mode="test"`` it runs ``bn.inference`` (twice: the second time with gamma 1 and beta 0,
+    for the cache's Z_norm) and they come back unchanged.
     """
     if mode not in ("train", "test"):
         raise ValueError(f"mode must be 'train' or 'test', got {mode!r}")
@@ -401,7 +403,7 @@ def forward_propagation_bn(
             gamma, beta = parameters[f"gamma{l}"], parameters[f"beta{l}"]
             mean, var = running[f"mean{l}"], running[f"var{l}"]
             if mode == "train":
-                Z_out, norm, mean, var = bn.forward(Z, gamma, beta, mean, var, momentum, epsilon)
+                Z_out, norm, mean, var = bn.forward(Z, gamma, beta, mean, var, decay, epsilon)
                 running[f"mean{l}"], running[f"var{l}"] = mean, var
             else:
                 Z_out = bn.inference(Z, gamma, beta, mean, var, epsilon)
@@ -454,14 +456,17 @@ def train_bn(
     activation="relu",
     scale="he",
     seed=0,
-    momentum=0.9,
+    decay=0.9,
+    on_epoch=None,
 ):
     """Train by mini-batch gradient descent, with batch norm in every hidden layer (``bn``, a
     ``BatchNorm`` of the batch-norm functions) or without (``bn=None``: the same W's, with
     biases); return ``(parameters, running, costs)``.
 
     ``costs`` holds each epoch's mean mini-batch cost. The examples are shuffled every epoch by a
-    ``RandomState(seed)``; a last mini-batch smaller than ``mini_batch_size`` is kept.
+    ``RandomState(seed)``; a last mini-batch smaller than ``mini_batch_size`` is kept. ``decay``
+    weighs the old running averages (as in ``forward_propagation_bn``); ``on_epoch``, if given,
+    is called after every epoch as ``on_epoch(epoch, parameters, running)``, epoch 1 first.
     """
     X, Y = np.asarray(X, dtype=np.float64), np.asarray(Y)
     if X.ndim != 2 or X.shape[0] != layers_dims[0]:
@@ -472,22 +477,26 @@ def train_bn(
         raise ValueError(f"Y must have shape ({layers_dims[-1]}, {X.shape[1]}), got {Y.shape}")
     if not isinstance(mini_batch_size, (int, np.integer)) or mini_batch_size < 1:
         raise ValueError(f"mini_batch_size must be a positive integer, got {mini_batch_size!r}")
-    if not 0 <= momentum < 1:
-        raise ValueError(f"momentum must be in [0, 1), got {momentum}")
+    if not 0 <= decay < 1:
+        raise ValueError(f"decay must be in [0, 1), got {decay}")
     if not learning_rate > 0:
         raise ValueError(f"learning_rate must be > 0, got {learning_rate}")
+    if on_epoch is not None and not callable(on_epoch):
+        raise TypeError(
+            f"on_epoch must be a function of (epoch, parameters, running), got {on_epoch!r}"
+        )
     _check_bn(bn, {})
     if bn is not None:
         parameters, running = initialize_parameters_bn(layers_dims, scale, seed)
     else:
         parameters, running = initialize_parameters_deep(layers_dims, scale, seed), {}
     rng, m, costs = np.random.RandomState(seed), X.shape[1], []
-    for _ in range(num_epochs):
+    for epoch in range(1, num_epochs + 1):
         order, epoch_cost = rng.permutation(m), 0.0
         for start in range(0, m, mini_batch_size):
             batch = order[start : start + mini_batch_size]
             AL, caches, running = forward_propagation_bn(
-                X[:, batch], parameters, running, bn, "train", activation, momentum
+                X[:, batch], parameters, running, bn, "train", activation, decay
             )
             if AL.shape[0] == 1:
                 cost = compute_cost(AL, Y[:, batch])
@@ -498,6 +507,8 @@ def train_bn(
             grads = backward_propagation_bn(AL, Y[:, batch], caches, parameters, bn, activation)
             parameters = {k: v - learning_rate * grads["d" + k] for k, v in parameters.items()}
         costs.append(epoch_cost / m)
+        if on_epoch is not None:
+            on_epoch(epoch, parameters, running)
     return parameters, running, costs
 
 

@@ -856,17 +856,41 @@ def _diagnose(what, got, expected, hints):
     raise AssertionError(f"{what} is off by up to {np.max(np.abs(got - expected)):.3g}")
 
 
-def verify_batchnorm_forward(
-    target, cases=UNITS, momentum=0.9, epsilon=1e-5, answers=stored_answers
-):
+def _show_first_case(values):
+    """Print what the learner's function returned on the first public case at six decimals, an
+    (n, m) array row by row and an (n, 1) one as its transpose: the expected output's values
+    (anything else as it is)."""
+    seed, n, m = UNITS[0]
+    print(f"On the first case (seed {seed}, n = {n} units, m = {m} examples):")
+    for name, given in values:
+        try:
+            value = None if given is None else np.atleast_2d(np.asarray(given, dtype=float))
+        except (TypeError, ValueError):
+            value = None
+        if value is None or value.ndim != 2:
+            print(f"{name} = {given!r}")
+            continue
+        rows = (
+            [(f"{name}.T", value[:, 0])]
+            if value.shape[1] == 1
+            else ((f"{name}[{i}]", row) for i, row in enumerate(value))
+        )
+        for label, row in rows:
+            print(f"{label} = [{', '.join(f'{round(x, 6) + 0.0:.6f}' for x in row)}]")
+
+
+_NO_EPSILON = "epsilon is missing: divide by sqrt({} + epsilon), which stays safe where a unit "
+
+
+def verify_batchnorm_forward(target, cases=UNITS, decay=0.9, epsilon=1e-5, answers=stored_answers):
     """Check the training-mode forward pass: the normalized output, the cache and the running
-    averages, on each (seed, n, m) of ``cases``."""
+    averages (weight ``decay`` for the old average), on each (seed, n, m) of ``cases``."""
     for seed, n, m in cases:
-        want = answers("batchnorm_forward", (seed, n, m, momentum, epsilon))
+        want = answers("batchnorm_forward", (seed, n, m, decay, epsilon))
         Z, gamma, beta, running_mean, running_var = _layer(seed, n, m)
         inputs = [Z, gamma, beta, running_mean, running_var]
         copies = [x.copy() for x in inputs]
-        out = target(*copies, momentum, epsilon)
+        out = target(*copies, decay, epsilon)
         names = ("Z", "gamma", "beta", "running_mean", "running_var")
         for name, before, after in zip(names, inputs, copies):
             assert np.array_equal(before, after), (
@@ -888,6 +912,7 @@ def verify_batchnorm_forward(
                 "variance, np.var's default ddof=0": want["ddof=1"],
                 "epsilon goes inside the square root, sqrt(var + epsilon), not "
                 "sqrt(var) + epsilon": want["epsilon outside"],
+                _NO_EPSILON.format("var") + "does not vary (var = 0)": want["no epsilon"],
                 "it is not scaled by gamma and shifted by beta: Z_tilde = gamma * Z_norm + beta": (
                     want["Z_norm"]
                 ),
@@ -910,10 +935,10 @@ def verify_batchnorm_forward(
             new_mean,
             want["running_mean"],
             {
-                "the momentum weights are swapped: momentum * running_mean + (1 - momentum) "
+                "the two weights of the average are swapped: decay * running_mean + (1 - decay) "
                 "* mu, so that the average moves slowly": want["running_mean swapped"],
-                "it is the batch's mean: average it into running_mean, momentum * running_mean "
-                "+ (1 - momentum) * mu": want["mu"],
+                "it is the batch's mean: average it into running_mean, decay * running_mean "
+                "+ (1 - decay) * mu": want["mu"],
             },
         )
         _diagnose(
@@ -921,7 +946,7 @@ def verify_batchnorm_forward(
             new_var,
             want["running_var"],
             {
-                "the momentum weights are swapped: momentum * running_var + (1 - momentum) "
+                "the two weights of the average are swapped: decay * running_var + (1 - decay) "
                 "* var": want["running_var swapped"],
                 "it averages the variance with ddof=1: use the batch's variance, ddof=0": (
                     want["running_var ddof=1"]
@@ -955,21 +980,57 @@ def verify_batchnorm_inference(target, cases=UNITS, epsilon=1e-5, answers=stored
                 "epsilon goes inside the square root, sqrt(running_var + epsilon)": want[
                     "epsilon outside"
                 ],
+                _NO_EPSILON.format("running_var") + "never varied in training": (
+                    want["no epsilon"]
+                ),
                 "it is not scaled by gamma and shifted by beta": want["Z_norm"],
             },
         )
 
 
+# Equation (5) reads only these fields of the cache. Exercise 4's check sets the others, Z and mu,
+# to nan: the computation graph of Exercise 3 starts from Z - mu, so it does not pass for (5).
+_EQUATION_5_READS = "cache.Z_norm, cache.var, cache.gamma and cache.epsilon"
+
+
+def _no_nan(what, got, message):
+    got = np.asarray(got, dtype=float)
+    assert not np.isnan(got).any(), f"{what} is nan: {message}"
+
+
+def _backward_cache(name, case, want):
+    """The cache the backward check hands the learner's function: the training-mode cache of
+    ``_layer``'s Z, with Z and mu set to nan for equation (5) (which needs neither)."""
+    seed, n, m = case
+    Z, gamma, _, _, _ = _layer(seed, n, m)
+    mu = want["mu"]
+    if name == "batchnorm_backward_simple":
+        Z, mu = np.full_like(Z, np.nan), np.full_like(mu, np.nan)
+    return BatchNormCache(Z, want["Z_norm"], mu, want["var"], gamma, want["epsilon"])
+
+
 def _verify_bn_backward(name, target, cases, epsilon, answers):
     for seed, n, m in cases:
-        want = answers(name, (seed, n, m, epsilon))
-        Z, gamma, _, _, _ = _layer(seed, n, m)
+        want = answers(name, (seed, n, m, epsilon)) | {"epsilon": epsilon}
         dZ_tilde = _upstream(seed, n, m)
-        cache = BatchNormCache(Z, want["Z_norm"], want["mu"], want["var"], gamma, epsilon)
-        out = target(dZ_tilde.copy(), cache)
+        out = target(dZ_tilde.copy(), _backward_cache(name, (seed, n, m), want))
         assert isinstance(out, tuple) and len(out) == 3, "return (dZ, dgamma, dbeta)"
         dZ, dgamma, dbeta = out
         where = f"for n = {n} units and m = {m} examples"
+        if name == "batchnorm_backward_simple":
+            reads = (
+                f"equation (5) needs only {_EQUATION_5_READS}; this check sets cache.Z and "
+                "cache.mu to nan, so that the computation graph's steps (which start from "
+                "Z - mu), or a call of batchnorm_backward, do not pass for equation (5)"
+            )
+            _no_nan(f"dbeta {where}", dbeta, reads)
+            _no_nan(
+                f"dgamma {where}",
+                dgamma,
+                "it reads cache.Z or cache.mu; " + reads + ". dgamma sums dZ_tilde * "
+                "cache.Z_norm: gamma scales Z_norm, so multiply by Z_norm",
+            )
+            _no_nan(f"dZ {where}", dZ, reads)
         _diagnose(
             f"dbeta {where}",
             dbeta,
@@ -1001,6 +1062,7 @@ def _verify_bn_backward(name, target, cases, epsilon, answers):
                 "it backpropagates through var but not through mu": want["dZ not through mu"],
                 "it backpropagates through mu but not through var": want["dZ not through var"],
                 "it misses the factor gamma: dZ_norm = gamma * dZ_tilde": want["dZ without gamma"],
+                "epsilon is missing: divide by m * sqrt(var + epsilon)": want["dZ no epsilon"],
             },
         )
 
@@ -1011,14 +1073,57 @@ def verify_batchnorm_backward(target, cases=UNITS, epsilon=1e-5, answers=stored_
 
 
 def verify_batchnorm_backward_simple(target, cases=UNITS, epsilon=1e-5, answers=stored_answers):
-    """Check the simplified backward: the same (dZ, dgamma, dbeta) as the computation graph's."""
+    """Check the simplified backward: the same (dZ, dgamma, dbeta) as the computation graph's,
+    from a cache whose Z and mu are nan (equation (5) reads neither)."""
     _verify_bn_backward("batchnorm_backward_simple", target, cases, epsilon, answers)
 
 
-batchnorm_forward_test = _exercise_test(verify_batchnorm_forward)
-batchnorm_inference_test = _exercise_test(verify_batchnorm_inference)
-batchnorm_backward_test = _exercise_test(verify_batchnorm_backward)
-batchnorm_backward_simple_test = _exercise_test(verify_batchnorm_backward_simple)
+def _forward_example(target):
+    out = target(*_layer(*UNITS[0]), 0.9, 1e-5)
+    if not (isinstance(out, tuple) and len(out) == 4):
+        return (("batchnorm_forward(...)", out),)
+    return (("Z_tilde", out[0]), ("running_mean", out[2]), ("running_var", out[3]))
+
+
+def _inference_example(target):
+    return (("Z_tilde", target(*_layer(*UNITS[0]), 1e-5)),)
+
+
+def _backward_example(name):
+    def example(target):
+        want = stored_answers(name, (*UNITS[0], 1e-5)) | {"epsilon": 1e-5}
+        out = target(_upstream(*UNITS[0]), _backward_cache(name, UNITS[0], want))
+        if not (isinstance(out, tuple) and len(out) == 3):
+            return ((f"{name}(...)", out),)
+        return (("dZ", out[0]), ("dgamma", out[1]), ("dbeta", out[2]))
+
+    return example
+
+
+def _batchnorm_test(verify, example):
+    """The notebook's check: the learner's results on the first public case (what the expected
+    output shows, for the learner to compare), then ``verify`` on the public cases. The grader
+    runs ``verify`` itself."""
+
+    @exercise_check
+    def check(target):
+        _show_first_case(example(target))
+        verify(target)
+
+    check.__name__ = verify.__name__.removeprefix("verify_") + "_test"
+    check.__qualname__ = check.__name__
+    check.__doc__ = verify.__doc__
+    return check
+
+
+batchnorm_forward_test = _batchnorm_test(verify_batchnorm_forward, _forward_example)
+batchnorm_inference_test = _batchnorm_test(verify_batchnorm_inference, _inference_example)
+batchnorm_backward_test = _batchnorm_test(
+    verify_batchnorm_backward, _backward_example("batchnorm_backward")
+)
+batchnorm_backward_simple_test = _batchnorm_test(
+    verify_batchnorm_backward_simple, _backward_example("batchnorm_backward_simple")
+)
 
 
 # TensorFlow Introduction -------------------------------------------------------------------------

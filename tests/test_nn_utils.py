@@ -287,9 +287,10 @@ def test_without_batchnorm_train_bn_trains_the_plain_network_on_the_same_weights
         ({"X": np.ones((3, 5))}, r"X must have shape \(2, m\)"),
         ({"Y": np.ones((1, 4))}, r"Y must have shape \(1, 5\)"),
         ({"mini_batch_size": 0}, "mini_batch_size must be a positive integer"),
-        ({"momentum": 1.0}, r"momentum must be in \[0, 1\)"),
+        ({"decay": 1.0}, r"decay must be in \[0, 1\)"),
         ({"learning_rate": -0.1}, "learning_rate must be > 0"),
         ({"bn": True}, "bn must be BatchNorm"),
+        ({"on_epoch": 3}, "on_epoch must be a function"),
     ],
 )
 def test_train_bn_names_the_bad_argument(change, message):

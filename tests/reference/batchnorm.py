@@ -10,19 +10,21 @@ training mode). The tests hand them to the batch-norm network of ``nn_utils`` as
 exercises ask for) and returns the expected values of entry ``name``, with the results of the
 typical wrong versions that the check names:
 
-- ``batchnorm_forward`` on ``(seed, n, m, momentum, epsilon)``: ``Z_tilde``; the cache's
+- ``batchnorm_forward`` on ``(seed, n, m, decay, epsilon)``: ``Z_tilde``; the cache's
   ``Z_norm``, ``mu`` and ``var``; the running averages; and ``Z_tilde`` with the statistics over
-  the units (axis 0), with the variance's ddof=1, with epsilon outside the square root, the
-  running averages with the momentum's weights swapped, and the running variance with ddof=1
+  the units (axis 0), with the variance's ddof=1, with epsilon outside the square root, without
+  epsilon, the running averages with the two weights swapped, and the running variance with
+  ddof=1
   (``Z_norm`` is also the output without gamma and beta, ``mu`` the running mean replaced by the
   batch's);
 - ``batchnorm_inference`` on ``(seed, n, m, epsilon)``: ``Z_tilde`` from the running averages,
-  and from the batch's statistics, with epsilon outside the square root, and without gamma and
-  beta (``Z_norm``);
+  and from the batch's statistics, with epsilon outside the square root, without epsilon, and
+  without gamma and beta (``Z_norm``);
 - ``batchnorm_backward`` and ``batchnorm_backward_simple`` on ``(seed, n, m, epsilon)``: the
   training-mode cache's ``Z_norm``, ``mu`` and ``var`` (the check's input), ``dZ``, ``dgamma``
   and ``dbeta``, and dbeta as a mean, dgamma from Z instead of Z_norm, and dZ with the
-  statistics as constants, not through mu, not through var, and without the factor gamma.
+  statistics as constants, not through mu, not through var, without the factor gamma, and
+  without epsilon.
 """
 
 import importlib.util
@@ -48,7 +50,7 @@ def _load_checks():
 _checks = _load_checks()
 
 
-def batchnorm_forward(Z, gamma, beta, running_mean, running_var, momentum=0.9, epsilon=1e-5):
+def batchnorm_forward(Z, gamma, beta, running_mean, running_var, decay=0.9, epsilon=1e-5):
     r"""Normalize each unit (row) of ``Z`` over the batch, then scale and shift (training mode).
 
     :math:`\tilde Z = \gamma \frac{Z - \mu}{\sqrt{\sigma^2 + \varepsilon}} + \beta`, with the
@@ -59,13 +61,13 @@ def batchnorm_forward(Z, gamma, beta, running_mean, running_var, momentum=0.9, e
     Z_tilde : ndarray of shape (n, m)
     cache : BatchNormCache
     running_mean, running_var : ndarray of shape (n, 1)
-        ``momentum * running + (1 - momentum) * batch``: new arrays, the ones passed in unchanged.
+        ``decay * running + (1 - decay) * batch``: new arrays, the ones passed in unchanged.
     """
     mu = Z.mean(axis=1, keepdims=True)
     var = Z.var(axis=1, keepdims=True)
     Z_norm = (Z - mu) / np.sqrt(var + epsilon)
-    running_mean = momentum * running_mean + (1 - momentum) * mu
-    running_var = momentum * running_var + (1 - momentum) * var
+    running_mean = decay * running_mean + (1 - decay) * mu
+    running_var = decay * running_var + (1 - decay) * var
     cache = nn_utils.BatchNormCache(Z, Z_norm, mu, var, gamma, epsilon)
     return gamma * Z_norm + beta, cache, running_mean, running_var
 
@@ -105,10 +107,10 @@ def _normalized(Z, mu, var, epsilon):
 
 
 def _forward(case):
-    seed, n, m, momentum, epsilon = case
+    seed, n, m, decay, epsilon = case
     Z, gamma, beta, running_mean, running_var = _checks._layer(seed, n, m)
     Z_tilde, cache, new_mean, new_var = batchnorm_forward(
-        Z, gamma, beta, running_mean, running_var, momentum, epsilon
+        Z, gamma, beta, running_mean, running_var, decay, epsilon
     )
     mu, var = cache.mu, cache.var
     unbiased = Z.var(axis=1, ddof=1, keepdims=True) if m > 1 else var
@@ -122,9 +124,10 @@ def _forward(case):
         "axis=0": gamma * _normalized(Z, Z.mean(axis=0), Z.var(axis=0), epsilon) + beta,
         "ddof=1": gamma * _normalized(Z, mu, unbiased, epsilon) + beta,
         "epsilon outside": gamma * (Z - mu) / (np.sqrt(var) + epsilon) + beta,
-        "running_mean swapped": momentum * mu + (1 - momentum) * running_mean,
-        "running_var swapped": momentum * var + (1 - momentum) * running_var,
-        "running_var ddof=1": momentum * running_var + (1 - momentum) * unbiased,
+        "no epsilon": gamma * (Z - mu) / np.sqrt(var) + beta,
+        "running_mean swapped": decay * mu + (1 - decay) * running_mean,
+        "running_var swapped": decay * var + (1 - decay) * running_var,
+        "running_var ddof=1": decay * running_var + (1 - decay) * unbiased,
     }
 
 
@@ -136,6 +139,7 @@ def _inference(case):
         "Z_tilde": batchnorm_inference(Z, gamma, beta, running_mean, running_var, epsilon),
         "batch statistics": gamma * _normalized(Z, mu, var, epsilon) + beta,
         "epsilon outside": gamma * (Z - running_mean) / (np.sqrt(running_var) + epsilon) + beta,
+        "no epsilon": gamma * (Z - running_mean) / np.sqrt(running_var) + beta,
         "Z_norm": _normalized(Z, running_mean, running_var, epsilon),
     }
 
@@ -164,6 +168,7 @@ def _backward(case):
         / (m * std),
         "dZ not through var": (m * dZ_norm - dZ_norm.sum(axis=1, keepdims=True)) / (m * std),
         "dZ without gamma": dZ / gamma,
+        "dZ no epsilon": dZ * std / np.sqrt(cache.var),
     }
 
 
