@@ -1,12 +1,19 @@
-# `make lab` and `make test` both create .venv on first use (Python 3.11) and install the pinned
-# versions of constraints.txt, so that the notebooks' stored outputs reproduce.
-PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+# `make lab` and `make test` both create .venv on first use and install the pinned versions of
+# constraints.txt, so that the notebooks' stored outputs reproduce. Python 3.11, 3.12 or 3.13: the
+# first of python3.11, python3.12, python3.13 and python3 that runs and is one of them (the stored
+# outputs were made with 3.11), or PYTHON=/path/to/python.
+PYTHON ?= $(or $(shell for p in python3.11 python3.12 python3.13 python3; do \
+	"$$p" -c 'import sys; sys.exit(not (3, 11) <= sys.version_info < (3, 14))' 2>/dev/null \
+	&& command -v "$$p" && break; done),$(error no Python 3.11, 3.12 or 3.13 found: \
+	install one, or pass PYTHON=/path/to/python3.x))
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 BROWSER_STAMP := $(VENV)/.browser-installed
+NBGRADER_VENV := .venv-nbgrader
+NBGRADER_STAMP := $(NBGRADER_VENV)/.installed
 
-.PHONY: lab test notebooks benchmark release grade book browser-test clean
+.PHONY: lab test notebooks benchmark release grade book browser-test nbgrader-test clean
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab
@@ -58,6 +65,17 @@ browser-test: book
 	$(BIN)/python -m pytest -n 2 -p no:cacheprovider tests/browser/lab_in_browser.py tests/browser/book_in_browser.py tests/browser/feedback_in_browser.py
 	@echo "screenshots of each notebook's first screen: tests/browser/screenshots/"
 
+# nbgrader 0.9.6 grades every graded notebook as an nbgrader course would (generate_assignment,
+# then autograde of the reference, the blank copies and a copy with one exercise left undone),
+# from an environment of its own, .venv-nbgrader; the notebooks run in .venv's kernel.
+nbgrader-test: $(STAMP) $(NBGRADER_STAMP)
+	$(BIN)/python -m pytest -n 2 --dist loadscope -p no:cacheprovider --durations=8 tests/nbgrader/autograde_in_nbgrader.py
+
+$(NBGRADER_STAMP): requirements-nbgrader.txt constraints.txt
+	$(PYTHON) -m venv $(NBGRADER_VENV)
+	$(NBGRADER_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-nbgrader.txt -c constraints.txt
+	touch $(NBGRADER_STAMP)
+
 $(BROWSER_STAMP): $(STAMP) requirements-browser.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-browser.txt -c constraints.txt
 	touch $(BROWSER_STAMP)
@@ -68,4 +86,4 @@ $(STAMP): requirements.txt constraints.txt
 	touch $(STAMP)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis _build tests/browser/screenshots
+	rm -rf $(VENV) $(NBGRADER_VENV) .pytest_cache .hypothesis _build tests/browser/screenshots

@@ -72,7 +72,7 @@ ASSIGNMENTS = {
             "optimization",
             "notebooks",
             "Optimization_Methods.ipynb",
-            ("opt_utils.py", "testCases.py", "expected_values.json"),
+            ("opt_utils.py", "nn_utils.py", "testCases.py", "expected_values.json"),
         ),
         Assignment(
             "hyperparameter_search",
