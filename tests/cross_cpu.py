@@ -43,6 +43,16 @@ CPU_VARIABLES = ("OPENBLAS_CORETYPE", "NPY_DISABLE_CPU_FEATURES")
 OWN_CPU = {variable: os.environ.get(variable) for variable in CPU_VARIABLES}
 
 
+def use_own_cpu(monkeypatch):
+    """Give the processes a test starts from now on this machine's own CPU settings (the tests
+    point them at another CPU), so that a difference between their runs comes from them alone."""
+    for variable, value in OWN_CPU.items():
+        if value is None:
+            monkeypatch.delenv(variable, raising=False)
+        else:
+            monkeypatch.setenv(variable, value)
+
+
 def numpy_blas(info=None):
     """The threadpoolctl entries of the BLAS that NumPy's matrix products use.
 

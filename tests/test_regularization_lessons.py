@@ -8,7 +8,7 @@ from joblib import Parallel, delayed
 from joblib.externals.loky import get_reusable_executor
 
 import reg_utils
-from tests.cross_cpu import OWN_CPU, assert_same_on_another_cpu
+from tests.cross_cpu import assert_same_on_another_cpu, use_own_cpu
 from tests.helpers import (
     NOTEBOOKS,
     last_bit_growth,
@@ -180,11 +180,7 @@ def test_at_the_courses_learning_rate_our_data_makes_training_chaotic():
 def test_the_sweep_in_parallel_gives_the_same_runs_as_one_after_another(monkeypatch):
     # Worker processes as a learner's kernel starts them: on this CPU (the tests point the
     # processes they start at another one), so that any difference would come from the workers.
-    for variable, value in OWN_CPU.items():
-        if value is None:
-            monkeypatch.delenv(variable, raising=False)
-        else:
-            monkeypatch.setenv(variable, value)
+    use_own_cpu(monkeypatch)
     get_reusable_executor().shutdown(wait=True)
     settings = [{"lambd": 0.7}, {"keep_prob": 0.86}, {"keep_prob": 0.5}]
 

@@ -13,7 +13,7 @@ from sklearn.neural_network._stochastic_optimizers import SGDOptimizer
 from sklearn.utils import gen_batches
 
 from nn_utils import predict_dec
-from tests.cross_cpu import OWN_CPU, assert_same_on_another_cpu
+from tests.cross_cpu import assert_same_on_another_cpu, use_own_cpu
 from tests.helpers import NOTEBOOKS, digits_0_to_5, notebook_definitions
 
 nb = notebook_definitions(NOTEBOOKS["hyperparameter_search"])
@@ -306,11 +306,7 @@ def test_the_search_gives_the_same_results_with_one_and_two_workers_and_on_dask(
     # processes they start at another one), so that any difference comes from the workers.
     from dask.distributed import Client, LocalCluster
 
-    for variable, value in OWN_CPU.items():
-        if value is None:
-            monkeypatch.delenv(variable, raising=False)
-        else:
-            monkeypatch.setenv(variable, value)
+    use_own_cpu(monkeypatch)
     trials = sampled_trials("coarse")[:6]
     get_reusable_executor().shutdown(wait=True)
     try:
