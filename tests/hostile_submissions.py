@@ -15,6 +15,7 @@ grader's memory while it grades them.
 
 import json
 import os
+import re
 
 EXERCISES = ("forward_propagation", "backward_propagation", "gradient_check", "gradient_check_n")
 
@@ -458,3 +459,8 @@ def initialize_parameters_he(layers_dims):
     return _xavier_rescaled(layers_dims, lambda n: np.sqrt(2 / n))
 """,
 }
+
+
+def slug(name):
+    """A folder name for the submission called ``name``."""
+    return re.sub(r"\W+", "-", name).strip("-")

@@ -15,7 +15,7 @@ from tests.grading.assignments import ASSIGNMENTS, recognise
 from tests.grading.grade import grade_all
 from tests.grading.hidden import HIDDEN_CASES, checks_of, hidden_cases, without_numbers
 from tests.grading.release import learner_copy, release, strip_solutions
-from tests.hostile_submissions import GIVEN_CODE
+from tests.hostile_submissions import GIVEN_CODE, slug
 
 GRADIENT_CHECKING = ASSIGNMENTS["gradient_checking"]
 
@@ -208,10 +208,6 @@ def variants(tmp_path_factory):
         for name, path, result, digested in zip(table, paths, results, before, strict=True):
             graded[name] = (result, digest(path) == digested)
     return graded, elapsed
-
-
-def slug(name):
-    return re.sub(r"\W+", "-", name)
 
 
 def outcome(variants, name):

@@ -26,15 +26,11 @@ from tests.grading.__main__ import main
 from tests.grading.assignments import ASSIGNMENTS, ROOT
 from tests.grading.grade import grade
 from tests.grading.release import release
-from tests.hostile_submissions import ATTACKS, FILES, FLOODS
+from tests.hostile_submissions import ATTACKS, FILES, FLOODS, slug
 
 GC = ASSIGNMENTS["gradient_checking"]
 CANARY = b"the instructor's file"
 JOBS = 2  # submissions graded side by side (more, and the honest learner's cells may be cut off)
-
-
-def slug(name):
-    return re.sub(r"\W+", "-", name).strip("-")
 
 
 def digests(*extra):
