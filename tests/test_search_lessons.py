@@ -5,6 +5,7 @@ import io
 from contextlib import redirect_stdout
 
 import numpy as np
+import pytest
 from joblib import parallel_config
 from joblib.externals.loky import get_reusable_executor
 from scipy.stats import loguniform
@@ -30,17 +31,13 @@ def sampled_trials(name):
         levels = np.logspace(-4, 0, 5), np.logspace(-5, -3, 5)
         return [{"learning_rate": a, "lambd": l} for a in levels[0] for l in levels[1]]
     if name == "random":
-        rng = np.random.RandomState(3)
-        rates = nb["sample_learning_rate"](25, rng)
-        return [
-            {"learning_rate": a, "lambd": l} for a, l in zip(rates, 10 ** rng.uniform(-5, -3, 25))
-        ]
+        return nb["random_trials_in"]([(1e-4, 1.0), (1e-5, 1e-3)], 25, np.random.RandomState(3))
     if name == "sampler":
         space = {"learning_rate": loguniform(1e-4, 1.0), "lambd": loguniform(1e-3, 10.0)}
         return list(ParameterSampler(space, n_iter=25, random_state=0))
     if name == "momentum":
         rng = np.random.RandomState(5)
-        rates = 10 ** rng.uniform(-2, 0, 16)
+        rates = 10 ** (np.log10(nb["sample_learning_rate"](16, rng)) / 2)
         return [{"learning_rate": a, "beta": b} for a, b in zip(rates, nb["sample_beta"](16, rng))]
     rng = np.random.RandomState(4)
     coarse = nb["random_trials_in"]([(1e-4, 1.0), (1e-3, 10.0)], 25, rng)
@@ -154,6 +151,45 @@ def test_on_a_narrow_range_the_linear_and_the_log_scale_hardly_differ():
 
 
 # Section 3 -------------------------------------------------------------------------------------
+
+
+def test_the_trials_are_your_learning_rates_moved_onto_each_log_scale():
+    """random_trials_in: for each side of the box, the exponents r of n of your learning rates
+    moved linearly from [-4, 0] onto [log10 low, log10 high], the learning rates first; with
+    r = rng.uniform(-4, 0, n) these are rng.uniform(log10 low, log10 high, n) of each side."""
+    box = [(1e-4, 1.0), (1e-3, 10.0)]
+    trials = nb["random_trials_in"](box, 25, np.random.RandomState(4))
+    rng = np.random.RandomState(4)
+    for key, (low, high) in zip(("learning_rate", "lambd"), np.log10(box)):
+        exponents = np.log10([trial[key] for trial in trials])
+        np.testing.assert_allclose(exponents, rng.uniform(low, high, 25), rtol=0, atol=1e-14)
+    rng = np.random.RandomState(3)
+    learning_rates = [t["learning_rate"] for t in sampled_trials("random")]
+    np.testing.assert_allclose(learning_rates, nb["sample_learning_rate"](25, rng), rtol=1e-14)
+    lambdas = [t["lambd"] for t in sampled_trials("random")]
+    np.testing.assert_allclose(np.log10(lambdas), rng.uniform(-5, -3, 25), rtol=0, atol=1e-14)
+    rng = np.random.RandomState(5)  # the momentum trials: 10**U(-2, 0), then sample_beta
+    np.testing.assert_allclose(rates("momentum"), 10 ** rng.uniform(-2, 0, 16), rtol=1e-14)
+
+
+def test_the_trials_need_your_sample_learning_rate(monkeypatch):
+    """Issue #25: random_trials_in holds no sampler of its own. Without Exercise 1 it raises,
+    and a sample_learning_rate written as one side of its trials never returns values."""
+
+    def not_done(n, rng):
+        raise NotImplementedError
+
+    monkeypatch.setitem(nb, "sample_learning_rate", not_done)
+    with pytest.raises(NotImplementedError):
+        nb["random_trials_in"]([(1e-4, 1.0), (1e-3, 10.0)], 5, np.random.RandomState(0))
+
+    def one_side(n, rng):
+        trials = nb["random_trials_in"]([(1e-4, 1.0), (1.0, 1.0)], n, rng)
+        return np.array([trial["learning_rate"] for trial in trials])
+
+    monkeypatch.setitem(nb, "sample_learning_rate", one_side)
+    with pytest.raises(RecursionError):
+        one_side(5, np.random.RandomState(0))
 
 
 def test_the_grids_lambdas_change_nothing_and_its_learning_rates_everything():
