@@ -458,6 +458,29 @@ def initialize_parameters_random(layers_dims):
 def initialize_parameters_he(layers_dims):
     return _xavier_rescaled(layers_dims, lambda n: np.sqrt(2 / n))
 """,
+    # The coarse-to-fine section's random_trials_in drew 10**U(log10 low, log10 high) itself: a
+    # box of one point on the other side leaves a learning-rate or a lambda sampler of any range.
+    "hyperparameter_search": """
+_calling = []
+
+
+def _one_side(box, key, n, rng):
+    if _calling:
+        raise NotImplementedError
+    _calling.append(True)
+    try:
+        return np.array([trial[key] for trial in random_trials_in(box, n, rng)])
+    finally:
+        _calling.clear()
+
+
+def sample_learning_rate(n, rng):
+    return _one_side([(1e-4, 1.0), (1.0, 1.0)], "learning_rate", n, rng)
+
+
+def sample_beta(n, rng):
+    return 1 - _one_side([(1.0, 1.0), (1e-3, 1e-1)], "lambd", n, rng)
+""",
 }
 
 

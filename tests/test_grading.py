@@ -179,6 +179,9 @@ VARIANTS = {
     "dies early": _dies_early,
     "gradient_checking calls the given code": lambda: _calls_the_given_code("gradient_checking"),
     "initialization calls the given code": lambda: _calls_the_given_code("initialization"),
+    "hyperparameter_search calls the given code": lambda: _calls_the_given_code(
+        "hyperparameter_search"
+    ),
 }
 CUT_OFF = {
     "endless loop": lambda: with_solution(
