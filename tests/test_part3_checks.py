@@ -122,6 +122,26 @@ def test_a_classic_1d_mistake_fails_with_a_diagnosis(name, source, diagnosis):
         getattr(checks, f"{name}_test")(in_notebook(source, name))
 
 
+def test_a_right_gradient_check_passes_before_forward_and_backward_are_written(capsys):
+    """Its check brings its own functions; only the printed example needs the learner's (and
+    nbgrader, which scores the whole check cell, gives gradient_check its points)."""
+    undone = "def FUNCTION(x, theta):\n    raise NotImplementedError()"
+    namespace = dict(nb)
+    for name in ("forward_propagation", "backward_propagation"):
+        exec(undone.replace("FUNCTION", name), namespace)
+    function = nb["gradient_check"]
+    target = types.FunctionType(
+        function.__code__, namespace, "gradient_check", function.__defaults__
+    )
+    checks.gradient_check_test(target)
+    assert capsys.readouterr().out == (
+        "gradient_check(2, 4) runs your forward_propagation and backward_propagation: "
+        "write them to see the example's difference\nAll tests passed.\n"
+    )
+    checks.gradient_check_test(nb["gradient_check"])
+    assert capsys.readouterr().out == "difference = 3e-10\nAll tests passed.\n"
+
+
 @pytest.mark.parametrize(
     "changes, diagnosis",
     [

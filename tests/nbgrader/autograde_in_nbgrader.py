@@ -22,15 +22,15 @@ from tests.grading.release import learner_copy
 from tests.nbgrader.course import NBGRADER_BIN, Course, done_but
 
 # The exercise the "all but one" copy leaves undone: the notebook's first whose function no
-# other exercise's check cell calls. nbgrader scores a check cell by whether the whole cell raises:
-# the check cell of gradient_check also prints the notebook's example with the learner's own
-# forward_propagation and backward_propagation, and TensorFlow's model calls the learner's
-# initialize_parameters, forward_propagation and compute_total_loss (README, "Grading with
-# nbgrader").
+# other exercise's check cell needs. nbgrader scores a check cell by whether the whole cell raises:
+# TensorFlow's model calls the learner's initialize_parameters, forward_propagation and
+# compute_total_loss (README, "Grading with nbgrader"). Gradient Checking leaves
+# forward_propagation undone: gradient_check's check cell prints its example with the learner's
+# forward and backward functions only once they are written, so that cell still passes.
 LEFT_UNDONE = {
     "initialization": "initialize_parameters_zeros",
     "regularization": "compute_cost_with_regularization",
-    "gradient_checking": "gradient_check",
+    "gradient_checking": "forward_propagation",
     "optimization": "update_parameters_with_gd",
     "hyperparameter_search": "sample_learning_rate",
     "batchnorm": "batchnorm_forward",
