@@ -1,0 +1,129 @@
+"""A bound on the memory of all of a sandbox's processes together.
+
+The sandbox limits each process's address space (``sandbox.LIMITS``), but a kernel can fork: a
+few children under the limit each can together take the machine's memory. ``MemoryWatch``
+follows the tree of processes below the sandbox's first process (bubblewrap's own process on the
+host: everything the kernel starts, orphans included, stays in its process namespace and so
+below it) and kills the whole tree when their resident memory together passes a limit. It reads
+``/proc`` every ``interval`` seconds: a tree can overshoot the limit by what it allocates in that
+time, which each process's own limit keeps finite.
+"""
+
+import os
+import signal
+import threading
+
+TOTAL_MEMORY = 4 << 30  # bytes of resident memory of all of a sandbox's processes together
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def _parents():
+    """{pid: parent pid} of every process on the machine (those that end meanwhile are left
+    out)."""
+    parents = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as handle:
+                stat = handle.read()
+        except OSError:
+            continue
+        parents[int(name)] = parent_in(stat)
+    return parents
+
+
+def parent_in(stat):
+    """The parent's pid in the text of ``/proc/<pid>/stat``: ``pid (comm) state ppid ...``,
+    where comm, the program's name, can hold spaces and parentheses of its own."""
+    return int(stat[stat.rfind(b")") + 2 :].split()[1])
+
+
+def tree(root):
+    """``root`` and every process below it."""
+    children = {}
+    for pid, parent in _parents().items():
+        children.setdefault(parent, []).append(pid)
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo += children.get(pid, [])
+    return found
+
+
+def resident(pids):
+    """The resident memory of ``pids`` together, in bytes (pages two of them share count twice:
+    an overestimate, never an underestimate)."""
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/statm", "rb") as handle:
+                total += int(handle.read().split()[1]) * PAGE
+        except (OSError, IndexError, ValueError):
+            continue
+    return total
+
+
+class MemoryWatch:
+    """Kill the process tree below ``root`` once it holds more than ``limit`` bytes together.
+
+    Use as a context manager around the tree's life; ``tripped`` then says whether it was killed.
+    The root is held by a pidfd, so that once it has ended no other process that gets its number
+    is taken for it.
+    """
+
+    def __init__(self, root, limit=TOTAL_MEMORY, interval=0.1):
+        self.root, self.limit, self.interval = root, limit, interval
+        self.tripped = False
+        self._pidfd = os.pidfd_open(root)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    @property
+    def message(self):
+        return (
+            f"the kernel's processes held more than {self.limit / 2**30:.3g} GiB of memory "
+            "together and were stopped"
+        )
+
+    def _alive(self):
+        try:
+            signal.pidfd_send_signal(self._pidfd, 0)
+        except ProcessLookupError:
+            return False
+        return True
+
+    def _watch(self):
+        while not self._stop.wait(self.interval):
+            if not self._alive():
+                return
+            pids = tree(self.root)
+            if resident(pids) > self.limit:
+                self.tripped = True
+                break
+        else:
+            return
+        # The root first (bubblewrap then kills the sandbox's processes itself), then whatever
+        # is left below it, until nothing is.
+        while self._alive() or len(pids) > 1:
+            if self._alive():
+                signal.pidfd_send_signal(self._pidfd, signal.SIGKILL)
+            for pid in pids[1:]:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+            if self._stop.wait(self.interval / 10):
+                return
+            pids = tree(self.root) if self._alive() else pids[:1]
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        os.close(self._pidfd)
+        return False
