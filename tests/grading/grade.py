@@ -2,23 +2,37 @@
 
 A submission's cells run in a fresh kernel inside the sandbox of ``sandbox.py``, each for at most
 ``timeout`` seconds and all of them within ``budget``. Then every exercise's hidden check runs
-here, in the grader's process, calling the learner's functions in that kernel through
-``remote.py``: only the values they return come back, and the grade is computed from those here.
-Nothing the kernel prints or writes decides a grade, and the grader keeps none of it: a cell's
-outputs, errors and comm messages are dropped as they come. Every file of a submission that
-cannot be graded (a link, a folder, a file too large, a notebook nbformat cannot validate) gets
-a one-line reason, and the others are graded all the same.
+in the grader's process, calling the learner's functions in that kernel through ``remote.py``:
+only the values they return come back, and the grade is computed from those there. Nothing the
+kernel prints or writes decides a grade, and the grader keeps none of it: a cell's outputs,
+errors and comm messages are dropped as they come. Every file of a submission that cannot be
+graded (a link, a folder, a file too large, a notebook nbformat cannot validate) gets a one-line
+reason, and the others are graded all the same.
+
+``grade`` does all this in the calling process. ``grade_all``, which the command line uses, does
+it for each notebook in a child process of its own, whose data is bounded (``GRADER_MEMORY``) and
+which is killed past its deadline, with its kernel: ZeroMQ queues a message of any number of
+frames whole, so a kernel can always fill the process that talks to it, and then it fills only
+that child, and its notebook gets a line saying what happened.
 """
 
+import contextlib
 import csv
+import ctypes
+import json
 import logging
+import multiprocessing
+import multiprocessing.connection
 import os
 import random
 import re
+import resource
 import secrets
+import signal
 import stat
 import subprocess
 import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -32,7 +46,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
 from tests.grading import sandbox
-from tests.grading.assignments import recognise
+from tests.grading.assignments import ASSIGNMENTS, recognise
 from tests.grading.hidden import check
 from tests.grading.remote import CallFailed, Remote, interrupt
 
@@ -44,6 +58,31 @@ MAX_NOTEBOOK = 32 << 20  # bytes of a submitted notebook
 CALL_TIMEOUT = 10  # seconds for each call of a hidden check (they take milliseconds)
 CHECK_SECONDS = {"model": 30}  # but a model's check trains it, and the reference beside it
 CHECKS_BUDGET = 60  # seconds for all the hidden checks of a notebook together
+
+# Learner code cannot reach a child's memory but through what its kernel sends, and libzmq queues
+# whatever arrives on a socket nobody reads (MAX_MESSAGE bounds a frame, QUEUED counts whole
+# messages, however many frames they have): so a child's data is bounded instead (RLIMIT_DATA:
+# the heap and private writable mappings, each thread's 8 MiB stack among them; RLIMIT_AS would
+# also count the address space that libraries reserve and never use). Measured on 2 CPUs, the
+# honest grading of the reference notebooks peaks at 166 to 279 MiB of data, and at 503 MiB
+# (11 threads) for the heaviest, TensorFlow Introduction, whose checks load TensorFlow; its
+# thread pools grow with the CPUs, hence the 16 MiB per CPU. A child is stopped at FULL of it, 3.5
+# times that peak.
+GRADER_MEMORY = (2 << 30) + (16 << 20) * (os.cpu_count() or 1)  # bytes
+CHILD_MARGIN = 30  # seconds for the kernel's start and shutdown, the interrupts, the helper code
+# A child whose data reaches this share of its bound is stopped: it is being flooded (an honest
+# one stays far below), and libzmq, failing to allocate, drops the connection but may keep the
+# memory, so that the child would hang rather than end.
+FULL = 0.875
+WATCH = 0.25  # seconds between two looks at a child's memory
+FINAL = {"result", "error", "memory"}  # the report a child ends with
+RESULT_BYTES = 1 << 20  # of a child's report to the parent (a few kB in practice)
+_PROCESSES = threading.Lock()  # multiprocessing's bookkeeping of children is not thread-safe
+try:
+    _PRCTL = ctypes.CDLL(None, use_errno=True).prctl
+except (AttributeError, OSError, TypeError):  # not Linux: no parent-death signal
+    _PRCTL = None
+PR_SET_PDEATHSIG = 1
 
 
 class GradingError(Exception):
@@ -205,6 +244,12 @@ def grade(path, timeout=60, budget=300, isolation=None):
     """
     isolation = isolation or sandbox.find_isolation()
     notebook, assignment = read_submission(path)
+    return _grade(path, notebook, assignment, timeout, budget, isolation)
+
+
+def _grade(path, notebook, assignment, timeout, budget, isolation, started=None):
+    """Grade ``notebook``, read from ``path``, of ``assignment``: the work of ``grade``.
+    ``started`` is called with the process group of the kernel once it has started."""
     notebook.cells = graded_cells(notebook.cells, assignment.exercises)
     result = Result(notebook=str(path), assignment=assignment.name)
     result.isolation = isolation.description
@@ -230,7 +275,13 @@ def grade(path, timeout=60, budget=300, isolation=None):
         )
         deadline = time.monotonic() + budget
         try:
-            with client.setup_kernel(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL):
+            with client.setup_kernel(
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                preexec_fn=_kernel_preexec(),
+            ):
+                if started is not None:
+                    started(km.provisioner.pgid)
                 result.cut_off, stuck = _run_cells(client, notebook.cells, timeout, deadline)
                 client.kc.iopub_channel.stop()  # the checks read replies only: nothing queues
                 per_check = min(
@@ -291,24 +342,218 @@ def submissions(paths):
     return found
 
 
-def grade_all(paths, timeout=60, jobs=2, budget=300, isolation=None):
+def grade_all(paths, timeout=60, jobs=2, budget=300, isolation=None, memory=None):
     """Grade every notebook; return a list of Result or GradingError, in the order given.
 
-    Whatever goes wrong with one submission is that submission's line of the report: the
-    others are graded all the same.
+    Each notebook is graded in a child process of its own, ``jobs`` at a time, whose data may
+    not grow past ``memory`` bytes (default GRADER_MEMORY) and which is killed if it runs past
+    its deadline (the budget, the checks' time and CHILD_MARGIN seconds). Whatever goes wrong
+    with one submission, even a kernel that fills its grader's memory, is that submission's line
+    of the report: the others are graded all the same.
     """
     isolation = isolation or sandbox.find_isolation()
+    memory = GRADER_MEMORY if memory is None else memory
 
     def attempt(path):
         try:
-            return grade(path, timeout, budget, isolation)
-        except GradingError as error:
-            return error
+            return _in_child(path, timeout, budget, isolation, memory)
         except Exception as error:  # a failure of the grader's own on this file: say so
             return GradingError(path, f"not graded: the grader failed ({type(error).__name__})")
 
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         return list(pool.map(attempt, paths))
+
+
+def _data_size(pid):
+    """The bytes of data (what RLIMIT_DATA counts) of the process ``pid``; 0 once it is gone."""
+    try:
+        with open(f"/proc/{pid}/status", "rb") as status:
+            found = re.search(rb"^VmData:\s+(\d+) kB", status.read(), re.M)
+    except OSError:
+        return 0
+    return int(found.group(1)) << 10 if found else 0
+
+
+def _kill_group(group):
+    """Kill the process group ``group`` (a kernel's, whose grader died: the kernel itself died
+    with it, but not what it started), if it is still there."""
+    with contextlib.suppress(OSError):
+        os.killpg(group, signal.SIGKILL)
+
+
+def _tail(path, size=4096):
+    """The last ``size`` bytes of the file at ``path`` (b"" if there is none)."""
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(max(0, os.fstat(handle.fileno()).st_size - size))
+            return handle.read()
+    except OSError:
+        return b""
+
+
+def _context():
+    """The "forkserver" context: a child forks from a server that has the grading modules loaded,
+    not from this multithreaded process (a fork of which may inherit a held lock)."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["tests.grading.grade", "matplotlib.font_manager"])
+    return context
+
+
+def _die_with_parent():
+    """Have Linux send this process SIGKILL when the thread that started it ends."""
+    if _PRCTL is not None:
+        _PRCTL(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+def _kernel_preexec():
+    """What the kernel's process does between fork and exec: die with this grader's thread
+    (bubblewrap's --die-with-parent does the same for the sandbox, and without one, for
+    ``--no-sandbox``, this is what ends the kernel), and get back the data limit that the grader's
+    child set for itself (the kernel has its own limits, ``sandbox.LIMITS``)."""
+    parent = os.getpid()
+    data = resource.getrlimit(resource.RLIMIT_DATA)[1]
+
+    def preexec():
+        _die_with_parent()
+        if os.getppid() != parent:  # the grader ended before the line above
+            os._exit(1)
+        resource.setrlimit(resource.RLIMIT_DATA, (data, data))
+
+    return preexec
+
+
+def _child(report, path, timeout, budget, isolation, memory, environment, private):
+    """Grade ``path`` in this child process; send its outcome as JSON on the pipe ``report``."""
+    _die_with_parent()  # the forkserver, which ends when the grader does
+    os.environ.clear()
+    os.environ.update(environment)  # the grader's, as it is now (the forkserver's is older)
+    tempfile.tempdir = private  # the grader removes it, whatever becomes of this process
+    with open(Path(private, "stderr"), "wb") as log:
+        os.dup2(log.fileno(), 2)  # libzmq says there why it aborted
+    if memory is not None:
+        resource.setrlimit(resource.RLIMIT_DATA, (memory, resource.RLIM_INFINITY))
+    try:
+        notebook, assignment = read_submission(path)
+        report.send_bytes(json.dumps({"assignment": assignment.name}).encode())
+
+        def started(group):
+            report.send_bytes(json.dumps({"kernel": group}).encode())
+
+        result = _grade(path, notebook, assignment, timeout, budget, isolation, started)
+        outcome = {"result": asdict(result)}
+    except GradingError as error:
+        outcome = {"error": error.reason}
+    except MemoryError:
+        outcome = {"memory": True}
+    except Exception as error:  # a failure of the grader's own on this file: say so
+        outcome = {"error": f"not graded: the grader failed ({type(error).__name__})"}
+    report.send_bytes(json.dumps(outcome).encode())
+
+
+def _in_child(path, timeout, budget, isolation, memory):
+    """Grade ``path`` in a child process; its Result, or a GradingError, whatever happens."""
+    context = _context()
+    deadline = budget + CHECKS_BUDGET + CHILD_MARGIN
+    with tempfile.TemporaryDirectory(prefix="grading-", ignore_cleanup_errors=True) as private:
+        reader, writer = context.Pipe(duplex=False)
+        child = context.Process(
+            target=_child,
+            args=(
+                writer,
+                str(path),
+                timeout,
+                budget,
+                isolation,
+                memory,
+                dict(os.environ),
+                private,
+            ),
+            daemon=True,
+        )
+        try:
+            with _PROCESSES:
+                child.start()
+        except Exception as error:
+            return GradingError(path, f"not graded: the grader's process did not start ({error})")
+        finally:
+            writer.close()
+        ends = time.monotonic() + deadline
+        reports, late, full = {}, False, False
+        while not FINAL & reports.keys():
+            left = ends - time.monotonic()
+            if left <= 0:
+                late = True
+                break
+            full = memory is not None and _data_size(child.pid) > memory * FULL
+            if full:
+                break
+            if not multiprocessing.connection.wait([reader, child.sentinel], min(left, WATCH)):
+                continue
+            try:
+                if not reader.poll():
+                    break
+                report = json.loads(reader.recv_bytes(RESULT_BYTES))
+                reports.update(report if type(report) is dict and len(report) == 1 else {})
+            except (EOFError, OSError, ValueError):  # ended, or said something it should not
+                break
+        ended = [child.sentinel]
+        if not FINAL & reports.keys() and not multiprocessing.connection.wait(ended, 0):
+            child.kill()  # and its kernel with it (_kernel_preexec)
+        elif not multiprocessing.connection.wait(ended, CHILD_MARGIN):
+            child.kill()  # it reported, but does not end
+        multiprocessing.connection.wait(ended, CHILD_MARGIN)
+        group = reports.get("kernel")
+        if not FINAL & reports.keys() and type(group) is int and group > 1:
+            _kill_group(group)  # what the kernel started, without a sandbox
+        with _PROCESSES:
+            child.join(1)
+            status = child.exitcode
+        reader.close()
+        stderr = _tail(Path(private, "stderr"))
+    stopped = "full" if full else "late" if late else None
+    return _outcome(path, reports, stopped, status, deadline, memory, stderr)
+
+
+def in_this_process(path, timeout, budget, isolation, memory):
+    """Grade ``path`` as ``_in_child`` does, but in this process, without its bounds: for a test
+    that changes a check here (a child loads the checks afresh)."""
+    try:
+        return grade(path, timeout, budget, isolation)
+    except GradingError as error:
+        return error
+
+
+def _outcome(path, reports, stopped, status, deadline, memory, stderr):
+    """The Result or GradingError that a child's reports and exit status amount to; ``stopped``
+    says why the grader killed it ("late", "full" or None)."""
+    if "result" in reports:
+        result = reports["result"]
+        result["exercises"] = [Exercise(**e) for e in result["exercises"]]
+        return Result(**result)
+    if "error" in reports:
+        return GradingError(path, str(reports["error"]))
+    out_of_memory = stopped == "full" or "memory" in reports or status == -signal.SIGABRT
+    if out_of_memory or b"OUT OF MEMORY" in stderr or b"MemoryError" in stderr:
+        size = f"{memory / 2**30:.1f} GiB" if memory >= 1 << 30 else f"{memory >> 20} MiB"
+        what = f"ran out of its {size} of memory (the kernel flooded it)"
+    elif stopped == "late":
+        what = f"was stopped after {deadline:.0f} s, its time limit"
+    elif status is not None and status < 0:
+        name = signal.Signals(-status).name
+        what = f"was killed by {name}" + (
+            " (perhaps by the system, short of memory)" if name == "SIGKILL" else ""
+        )
+    else:
+        what = f"ended without a result (exit status {status})"
+    note = f"the grader's process for this notebook {what}"
+    assignment = ASSIGNMENTS.get(str(reports.get("assignment")))
+    if assignment is None:
+        return GradingError(path, f"not graded: {note}")
+    result = Result(notebook=str(path), assignment=assignment.name, cut_off=[note])
+    for name, max_points in assignment.exercises.items():
+        result.exercises.append(Exercise(name, 0, max_points, False, f"not graded: {note}"))
+        result.max_score += max_points
+    return result
 
 
 def table(result):

@@ -1,0 +1,192 @@
+"""The grader's memory and time against a kernel that floods it (issue #25), and what happens to
+a kernel whose grader's process dies.
+
+libzmq bounds a frame (``MAX_MESSAGE``) and counts whole messages (``QUEUED``), so one message of
+many frames is queued whole, however large, on any socket the grader is not reading. Each
+submission is therefore graded in a child process whose data is bounded: here the children get
+``MEMORY`` (the grader's own bound, ``GRADER_MEMORY``, is larger and would only make the test
+slower), and a kernel sends four times that.
+"""
+
+import concurrent.futures
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from tests.grading import grade as grading
+from tests.grading import sandbox
+from tests.grading.assignments import ASSIGNMENTS, ROOT
+from tests.grading.release import release
+from tests.hostile_submissions import slug
+
+GC = ASSIGNMENTS["gradient_checking"]
+MEMORY = 512 << 20  # bytes of data for each child in these tests
+FRAMES = 4 * (MEMORY >> 20)  # frames of 1 MiB (under MAX_MESSAGE) in one message
+SENDS = f"""
+k = get_ipython().kernel
+big = b"x" * (1 << 20)  # sent without a copy: the kernel's own memory hardly grows
+frames = [big] * {FRAMES}
+"""
+FLOODS = {
+    # nbclient reads iopub while a cell runs, but only whole messages: this one arrives whole
+    # in libzmq's queue before any of it can be read.
+    "one message of many frames on iopub": SENDS
+    + """
+k.session.send(k.iopub_socket, "stream", {"name": "stdout", "text": ""},
+               parent=k.get_parent(), buffers=frames)
+import time
+time.sleep(5)
+""",
+    # The manager's control socket is never read: it learns the grader's address on it from
+    # the interrupt of the cut-off cell.
+    "one message of many frames on the control socket": SENDS
+    + """
+import time
+try:
+    time.sleep(60)
+except KeyboardInterrupt:
+    pass
+k.session.send(k.control_stream, "comm_info_reply", {"status": "ok", "comms": {}},
+               ident=k._parent_ident["control"], buffers=frames)
+time.sleep(5)
+""",
+}
+PEAK = """
+import contextlib, io, json, resource, sys
+from tests.grading import grade
+from tests.grading.__main__ import main
+grade.GRADER_MEMORY = int(sys.argv[1])
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+report = io.StringIO()
+with contextlib.redirect_stdout(report):
+    main(["grade", "--json", "--jobs", "2", "--timeout", "3", "--budget", "15", *sys.argv[2:]])
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"before": before, "after": after, "results": json.loads(report.getvalue())}))
+"""
+
+
+@pytest.fixture(scope="module")
+def blank(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("release")
+    release([GC], folder)
+    return folder / GC.folder / GC.notebook
+
+
+def with_cell(blank, code, path, index=3):
+    notebook = nbformat.read(blank, 4)
+    notebook.cells.insert(index, nbformat.v4.new_code_cell(code.strip()))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(notebook, path)
+    return path
+
+
+def test_a_kernel_that_sends_one_message_of_many_frames_fills_its_child_only(blank, tmp_path):
+    """Before children, the grader's own peak grew by more than the message (a blank copy:
+    104 MiB; 1 GiB on iopub: 2136 MiB; 1 GiB on control: 1127 MiB). Now its peak stays within
+    64 MiB of its start, the flooded children stop with a line that says why, and the honest
+    learner graded beside them keeps full marks."""
+    sandbox.find_isolation()  # fails here, with its reason, where no sandbox can start
+    floods = [
+        with_cell(blank, code, tmp_path / slug(name) / GC.notebook)
+        for name, code in FLOODS.items()
+    ]
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-c", PEAK, str(MEMORY), *map(str, floods), str(GC.path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    elapsed = time.monotonic() - started
+    report = json.loads(done.stdout.splitlines()[-1])
+    *flooded, honest = report["results"]
+    grown = (report["after"] - report["before"]) / 1024
+    assert grown < 64, f"the grader's peak grew by {grown:.0f} MiB"
+    for result in flooded:
+        note = "the grader's process for this notebook ran out of its 512 MiB of memory"
+        assert result["cut_off"][-1].startswith(note), result["cut_off"]
+        assert result["score"] == 0 and {e["message"] for e in result["exercises"]} == {
+            f"not graded: {result['cut_off'][-1]}"
+        }
+    assert honest["score"] == honest["max_score"] == 8, honest
+    # Two at a time: each flooded child stops within its cell's 3 s (and the interrupt's 5 s) of
+    # its kernel's start; the honest one takes about 10 s.
+    assert elapsed < 90, f"{elapsed:.0f} s"
+
+
+def processes_naming(text):
+    """The processes whose command line holds ``text`` (zombies keep none)."""
+    listed = subprocess.run(["ps", "-eo", "pid=,args="], capture_output=True, text=True).stdout
+    return [line.strip() for line in listed.splitlines() if text in line]
+
+
+ENDLESS = """
+import signal, subprocess, sys, time
+subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)", "$marker"])
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+while True:
+    time.sleep(0.05)
+"""
+
+
+def test_a_child_past_its_deadline_is_killed_and_its_kernel_dies_with_it(
+    blank, tmp_path, monkeypatch
+):
+    """A kernel that ignores the interrupt keeps its child for the cell's 2 s and the
+    interrupt's 5 s; with no time for the checks and 1 s of margin, the 4 s deadline comes
+    first whatever the load. The kernel, and what it started, end with the child: in the
+    sandbox (bubblewrap's --die-with-parent) and without one (the kernel's parent-death signal
+    and its process group)."""
+    monkeypatch.setattr(grading, "CHECKS_BUDGET", 0)  # read by the parent: the child keeps its
+    monkeypatch.setattr(grading, "CHILD_MARGIN", 1)
+    jobs = {}
+    for name, isolation in (
+        ("sandbox", sandbox.find_isolation()),
+        ("none", sandbox.find_isolation(allow_unsandboxed=True)),
+    ):
+        marker = f"{tmp_path}/{name}-marker"
+        path = with_cell(blank, ENDLESS.replace("$marker", marker), tmp_path / name / "GC.ipynb")
+        jobs[name] = (path, isolation, marker)
+    started = time.monotonic()
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        graded = {
+            name: pool.submit(grading.grade_all, [path], 2, 1, 3, isolation)
+            for name, (path, isolation, _) in jobs.items()
+        }
+        results = {name: future.result()[0] for name, future in graded.items()}
+    elapsed = time.monotonic() - started
+    for name, (_, _, marker) in jobs.items():
+        result = results[name]
+        assert result.cut_off[-1] == (
+            "the grader's process for this notebook was stopped after 4 s, its time limit"
+        ), (name, result.cut_off)
+        assert result.score == 0 < result.max_score
+        for _ in range(50):  # a killed process may take a moment to go
+            if not processes_naming(marker):
+                break
+            time.sleep(0.1)
+        assert processes_naming(marker) == [], name
+    assert elapsed < 4 + 2 * grading.CHILD_MARGIN + 10
+
+
+def test_a_child_starts_in_well_under_a_second(tmp_path):
+    """Once the forkserver runs, a child (here for a file that is not a notebook) starts,
+    reports and ends in a fraction of a second (about 0.03 s on an idle machine; the bound
+    leaves room for load): it forks with the grading modules loaded, and imports nothing."""
+    path = tmp_path / "not-a-notebook.ipynb"
+    path.write_text("not json")
+    isolation = sandbox.find_isolation(allow_unsandboxed=True)
+    grading.grade_all([path], isolation=isolation)  # starts the forkserver
+    started = time.monotonic()
+    (outcome,) = grading.grade_all([path], isolation=isolation)
+    assert time.monotonic() - started < 1
+    assert isinstance(outcome, grading.GradingError)
+    assert outcome.reason.startswith("not a valid Jupyter notebook")
+    assert Path(outcome.path) == path
