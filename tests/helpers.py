@@ -98,6 +98,25 @@ def named(function, name):
     return function
 
 
+class AsGraded:
+    """A function of this process as the grader calls a learner's (``remote.RemoteFunction``):
+    ``with_seeds`` runs it with the seeds it sets shifted (``harness.reseeded``), as the
+    learner's kernel does for the hidden checks of the exercises that take no argument."""
+
+    def __init__(self, function, seeds=None):
+        self.function, self.seeds = function, seeds or {}
+        self.__name__ = function.__name__
+
+    def with_seeds(self, **offsets):
+        return AsGraded(self.function, {**self.seeds, **offsets})
+
+    def __call__(self, *args, **kwargs):
+        from tests.grading.harness import reseeded
+
+        with reseeded(self.seeds):
+            return self.function(*args, **kwargs)
+
+
 def cross_entropy_from_logits(Z, Y):
     """The mean cross-entropy of sigmoid(Z) against labels Y, computed without forming sigmoid(Z).
 

@@ -20,7 +20,7 @@ import tensorflow as tf
 
 from tests.grading.assignments import ASSIGNMENTS
 from tests.grading.hidden import HIDDEN_CASES, checks_of
-from tests.helpers import named, notebook_definitions
+from tests.helpers import AsGraded, named, notebook_definitions
 from tests.reference import answers_for, key, recording
 
 SOFTMAX, TENSORFLOW = ASSIGNMENTS["softmax"], ASSIGNMENTS["tensorflow"]
@@ -225,7 +225,7 @@ def test_no_shipped_function_passes_an_exercise_on_the_hidden_cases(
         for how, cheat in cheats(function, exercise):
             try:
                 with np.errstate(all="ignore"):
-                    verify(cheat, cases, answers=answers)
+                    verify(AsGraded(cheat), cases, answers=answers)
             except Exception:
                 continue
             if (exercise, qualified, how.split(",")[0]) not in KNOWN:
@@ -236,7 +236,7 @@ def test_no_shipped_function_passes_an_exercise_on_the_hidden_cases(
 def test_the_notebooks_solutions_pass_their_hidden_checks_with_the_reference():
     """The other side of the test above: the checks are not failing everything."""
     for assignment, exercise in EXERCISES:
-        solution = solutions(assignment)[exercise]
+        solution = AsGraded(solutions(assignment)[exercise])
         verify = getattr(checks_of(assignment), f"verify_{exercise}")
         verify(solution, hidden(assignment, exercise), answers=reference_answers(assignment))
 
@@ -319,8 +319,10 @@ def test_the_tensorflow_reference_is_the_notebooks_solution():
         assert total == pytest.approx(want, rel=1e-5, abs=1e-6 * case[1])  # the check's
     case = (5, 96, 48)
     options = dict(learning_rate=0.01, num_epochs=10, minibatch_size=16, print_cost=False)
-    _, costs, train_acc, test_acc = nb["model"](*checks._separable_data(*case), **options)
+    parameters, costs, train_acc, test_acc = nb["model"](*checks._separable_data(*case), **options)
     reference = answer("model", case)
     np.testing.assert_allclose(costs, reference["costs"], rtol=1e-4)
+    for k, value in parameters.items():
+        np.testing.assert_allclose(value.numpy(), reference["parameters"][k], atol=1e-6)
     np.testing.assert_allclose(train_acc, reference["train_acc"], atol=1e-12)
     np.testing.assert_allclose(test_acc, reference["test_acc"], atol=1e-12)

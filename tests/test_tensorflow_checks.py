@@ -150,6 +150,54 @@ def test_a_model_that_returns_untrained_parameters_with_its_reports_fails():
         checks.verify_model(named(model, "model"))
 
 
+def centroid_model(X_train, Y_train, X_test, Y_test, num_epochs=20, **kwargs):
+    """The attacker's submission 01: no training, class centroids written into the network (it
+    classifies the separable data well) and costs that fall, made up."""
+    X, Y = np.asarray(X_train, float).T, np.asarray(Y_train, float).T
+    C = (X @ Y.T) / np.maximum(Y.sum(1), 1)
+    W1, b1 = np.zeros((25, 64)), np.zeros((25, 1))
+    W1[:6], b1[:6, 0] = C.T, -0.5 * (C**2).sum(0) + 100.0
+    W2, W3 = np.eye(12, 25), np.eye(6, 12)
+    parameters = {"W1": W1, "b1": b1, "W2": W2, "b2": np.zeros((12, 1)), "W3": W3}
+    parameters["b3"] = np.zeros((6, 1))
+
+    def accuracy(X, Y):
+        A = np.maximum(W2 @ np.maximum(W1 @ np.asarray(X, float).T + b1, 0), 0)
+        return float(np.mean(np.argmax(W3 @ A, 0) == np.argmax(Y, 1)))
+
+    costs = [1.5 * 0.7**i for i in range(num_epochs)]
+    return parameters, costs, [accuracy(X_train, Y_train)] * num_epochs, [1.0] * num_epochs
+
+
+def with_run_of(trained, parts):
+    """A model that returns ``parts`` (indices) of the notebook's trained run and the rest of the
+    centroid model's."""
+
+    def model(*args, **kwargs):
+        runs = trained_model(*args, **kwargs), centroid_model(*args, **kwargs)
+        return tuple(runs[0 if i in parts else 1][i] for i in range(4))
+
+    return named(model, "model")
+
+
+@pytest.mark.parametrize(
+    "parts, diagnosis",
+    [
+        ((), "the costs per epoch are not those of training"),
+        ((1,), "the trained W1 is not the reference run's"),
+        ((0, 1), "train_acc is not the accuracy of each epoch"),
+        ((0, 1, 2), "test_acc is not the accuracy of each epoch"),
+    ],
+    ids=["made-up costs", "centroid parameters", "made-up train_acc", "made-up test_acc"],
+)
+def test_a_model_that_did_not_train_as_the_reference_fails(parts, diagnosis):
+    """Each of what model returns is compared with a reference run from the same initial
+    parameters on the same mini-batches: its costs, parameters and accuracies."""
+    checks.verify_model(with_run_of(trained_model, (0, 1, 2, 3)))
+    with pytest.raises(AssertionError, match=diagnosis):
+        checks.verify_model(with_run_of(trained_model, parts))
+
+
 def test_the_one_hot_check_gives_the_label_both_ways_and_other_depths():
     calls = []
 

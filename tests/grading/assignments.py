@@ -17,6 +17,7 @@ class Assignment:
     notebook: str
     files: tuple  # the sibling modules the notebook imports
     data: tuple = ()  # data files, relative to the repository root, copied to <copy>/datasets/
+    autodiff: tuple = ()  # the sandbox.AUTODIFF libraries its kernel may import: the others hidden
 
     @property
     def path(self):
@@ -97,6 +98,7 @@ ASSIGNMENTS = {
             "notebooks",
             "TensorFlow_Introduction.ipynb",
             ("nn_utils.py", "testCases.py", "expected_values.json"),
+            autodiff=("tensorflow", "keras"),
         ),
     )
 }

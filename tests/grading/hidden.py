@@ -14,6 +14,7 @@ import sys
 import threading
 from functools import cache
 
+from tests.grading import harness
 from tests.grading.remote import CallFailed, Missing
 from tests.reference import answers_for
 
@@ -45,9 +46,14 @@ def _labels_and_depths(r):
     return tuple((r.randrange(depth), depth) for depth in r.sample([2, 3, 4, 5, 7, 9, 12], 3))
 
 
+def _offsets(r):
+    """(offset,) cases of an exercise that takes no argument and seeds itself: the learner's
+    kernel runs it with the seeds it sets shifted by ``offset`` (``harness.reseeded``)."""
+    return tuple((r.randrange(1, harness.SEEDS),) for _ in range(2))
+
+
 # For each exercise, how to draw its hidden cases (in the format of the public cases of its
 # ``verify_*``), from a generator seeded afresh for every grading run by the grader alone.
-# None: the exercise's function takes no argument, so its check has no cases.
 HIDDEN_CASES = {
     # Part 1: layer sizes
     "initialize_parameters_zeros": _n(3, lambda r: _dims(r, hidden=(1, 4))),
@@ -99,10 +105,10 @@ HIDDEN_CASES = {
     "sample_beta": lambda r: ((_seed(r), r.randint(2, 6)), (_seed(r), r.randint(10, 30))),
     # TensorFlow Introduction, under (assignment, exercise) where Part 3 has an exercise of the
     # same name: (label, depth), (seed, number of examples), (seed, m_train, m_test).
-    "linear_function": None,
+    "linear_function": _offsets,
     "sigmoid": _n(3, lambda r: _number(r, -8, 8)),
     "one_hot_matrix": lambda r: (*_labels_and_depths(r), (r.randrange(6), 6)),
-    "initialize_parameters": None,
+    "initialize_parameters": _offsets,
     ("tensorflow", "forward_propagation"): _n(3, lambda r: (_seed(r), r.randint(1, 40))),
     "compute_total_loss": _n(3, lambda r: (_seed(r), r.randint(1, 40))),
     "model": lambda r: ((_seed(r), 80, 40),),
@@ -147,6 +153,15 @@ def checks_of(assignment):
         finally:
             sys.path.remove(folder)
     return module
+
+
+def prepare(assignment):
+    """Load what the checks of ``assignment`` run on: its ``testCases``, its reference, and what
+    the reference imports (TensorFlow, whose import takes seconds): the grader calls this before
+    any check's deadline starts, so that no learner's call is cut off while they load."""
+    checks_of(assignment)
+    reference = sys.modules[answers_for(assignment).__module__]
+    getattr(reference, "prepare", lambda: None)()
 
 
 def check(assignment, name, target, rng):

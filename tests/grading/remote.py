@@ -130,8 +130,9 @@ class Remote:
         found = reply.get("user_expressions")
         return found if isinstance(found, dict) else {}
 
-    def call(self, name, args, kwargs, replacements):
+    def call(self, name, args, kwargs, replacements, seeds=None):
         request = {"function": name, "args": list(args), "kwargs": kwargs, "globals": replacements}
+        request["seeds"] = seeds or {}
         encoded = base64.b64encode(wire.dumps(request)).decode("ascii")
         found = self._run(
             f"{REPLY} = serve_request(globals(), {encoded!r})", name, {"reply": REPLY}
@@ -179,10 +180,11 @@ def _decode_reply(expression, name):
 class RemoteFunction:
     """Stands in, in the grader's process, for the notebook's function ``name``."""
 
-    def __init__(self, remote, name, replacements):
+    def __init__(self, remote, name, replacements, seeds=None):
         self.remote = remote
         self.__name__ = name
         self.replacements = replacements
+        self.seeds = seeds or {}
 
     def with_globals(self, **functions):
         """The same function seeing ``functions`` (NumPy-only helpers) in place of its globals."""
@@ -190,10 +192,19 @@ class RemoteFunction:
             name: (function.__name__, textwrap.dedent(inspect.getsource(function)))
             for name, function in functions.items()
         }
-        return RemoteFunction(self.remote, self.__name__, {**self.replacements, **sources})
+        return RemoteFunction(
+            self.remote, self.__name__, {**self.replacements, **sources}, self.seeds
+        )
+
+    def with_seeds(self, **offsets):
+        """The same function run with the seeds it sets shifted by ``offsets`` (``{"numpy" or
+        "keras": offset}``: ``harness.reseeded``)."""
+        return RemoteFunction(
+            self.remote, self.__name__, self.replacements, {**self.seeds, **offsets}
+        )
 
     def __call__(self, *args, **kwargs):
-        return self.remote.call(self.__name__, args, kwargs, self.replacements)
+        return self.remote.call(self.__name__, args, kwargs, self.replacements, self.seeds)
 
 
 def _restore(sent, back):

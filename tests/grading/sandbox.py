@@ -4,7 +4,9 @@ The kernel gets read-only views of ``/usr`` and of the Python environment the gr
 own scratch folder, read-only but for the folders it writes (its working folder, its home,
 matplotlib's cache and the folder of its sockets); an empty ``/tmp``; its own process, network
 and IPC namespaces (no network at all); no capabilities, a cleared environment, and resource
-limits on memory, processes, file size and CPU time. The grader talks to it over Unix sockets in
+limits on memory, processes, file size and CPU time. The automatic-differentiation libraries of
+the Python environment that its assignment does not use (``AUTODIFF``) are not there: a
+placeholder that fails to import is mounted over each. The grader talks to it over Unix sockets in
 the scratch folder, the one thing both sides see: it connects to them once the kernel has made
 them and before any of the submission's code runs, and never again (``SandboxedKernelManager``),
 so a socket file that the kernel later replaces by a link is never followed. Where no sandbox can
@@ -19,6 +21,7 @@ import shutil
 import stat
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import time
 from dataclasses import dataclass
@@ -42,6 +45,12 @@ LIMITS = {
 }
 # The folders of a scratch copy that the kernel may write, besides its working folder.
 WRITABLE = ("home", ".matplotlib", ".kernel")
+# The packages that differentiate a computation for you, which the kernel of an assignment that
+# does not list them (``Assignment.autodiff``) cannot import: an exercise that asks for a
+# derivation, such as Batch Normalization's backward pass, is not answered by a gradient tape.
+AUTODIFF = ("tensorflow", "keras", "tf_keras", "jax", "jaxlib", "torch", "autograd")
+AUTODIFF += ("tensorflow_probability", "flax", "mxnet", "theano", "pytensor", "chainer", "paddle")
+UNAVAILABLE = Path(__file__).resolve().parent / "unavailable"  # what is mounted over them
 # Passed from the grader's environment into the kernel's (the cross-CPU checks set the first two).
 PASSED_ON = ("OPENBLAS_CORETYPE", "NPY_DISABLE_CPU_FEATURES", "OPENBLAS_THREAD_TIMEOUT")
 
@@ -104,8 +113,20 @@ def sandbox_user():
     return secrets.choice(SANDBOX_USERS) if os.geteuid() == 0 else None
 
 
-def sandbox_argv(bwrap, scratch, cwd, cpu_seconds, user):
-    """The command that starts a kernel command (to be appended) in the sandbox.
+def hidden_packages(allowed=()):
+    """The folders of the Python environment's ``AUTODIFF`` packages, but ``allowed``."""
+    folders = {sysconfig.get_path(key) for key in ("purelib", "platlib")}
+    return [
+        str(Path(folder, name))
+        for folder in sorted(folders)
+        for name in AUTODIFF
+        if name not in allowed and Path(folder, name).is_dir()
+    ]
+
+
+def sandbox_argv(bwrap, scratch, cwd, cpu_seconds, user, allowed=()):
+    """The command that starts a kernel command (to be appended) in the sandbox, where of the
+    ``AUTODIFF`` libraries only those named in ``allowed`` can be imported.
 
     Run by root, bubblewrap cannot drop root's user id in a user namespace of its own (the
     process limit would not apply), so it unshares everything else, keeps only the capability
@@ -133,6 +154,8 @@ def sandbox_argv(bwrap, scratch, cwd, cpu_seconds, user):
     argv += ["--dev", "/dev", "--proc", "/proc", "--size", str(256 << 20), "--tmpfs", "/tmp"]
     for path in _readable_roots():
         argv += _parents(path) + ["--ro-bind", path, path]
+    for folder in hidden_packages(allowed):
+        argv += ["--ro-bind", str(UNAVAILABLE), folder]
     for name in ("bin", "lib", "lib64", "sbin"):
         if Path("/" + name).is_symlink():
             argv += ["--symlink", os.readlink("/" + name), "/" + name]
@@ -147,7 +170,8 @@ def sandbox_argv(bwrap, scratch, cwd, cpu_seconds, user):
 
 
 def unsandboxed_argv(cpu_seconds):
-    """Resource limits only, for ``--no-sandbox``."""
+    """Resource limits only, for ``--no-sandbox``: every library of the environment, the
+    ``AUTODIFF`` ones among them, can be imported."""
     return _launcher(cpu_seconds, None)
 
 

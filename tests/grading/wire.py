@@ -4,11 +4,11 @@ into one bytes object (``dumps``/``loads``) that travels inside the kernel's own
 Nothing is pickled: a value is None, a bool, an int, a float, a str, a list, a tuple, a named
 tuple (such as the utils modules' ``Cache``: rebuilt on the other side as a ``collections``
 named tuple with the same name and fields), a dict with str keys, a NumPy array or scalar of a
-bool, integer, float or complex dtype, a ``np.random.RandomState`` (sent as its state), or a
-TensorFlow tensor or variable (sent as its values, and read as a ``Tensor``: a NumPy array that
-says which of the two it was). Anything else is sent as ``Unsupported(type name)``. An object
-met twice is sent once, so that ``v is s`` still holds on the other side. Reading checks sizes
-before it loads anything, and refuses every value outside this list.
+bool, integer, float or complex dtype, a ``np.random.RandomState`` (sent as its state), or an
+instance of TensorFlow's tensor or variable class (sent as its values, and read as a ``Tensor``:
+a NumPy array that says which of the two it was). Anything else is sent as ``Unsupported(type
+name)``. An object met twice is sent once, so that ``v is s`` still holds on the other side.
+Reading checks sizes before it loads anything, and refuses every value outside this list.
 
 The grader imports this module; the kernel runs its source as a cell (``harness.py`` appended),
 so it needs nothing but NumPy.
@@ -18,6 +18,7 @@ import collections
 import functools
 import io
 import json
+import sys
 import zipfile
 
 import numpy as np
@@ -40,6 +41,18 @@ class Unsupported:
 
     def __repr__(self):
         return f"<{self.type_name} object>"
+
+
+def _tensorflow_classes():
+    """TensorFlow's tensor and variable classes, if this process imported TensorFlow; else
+    (None, None). What is sent as a tensor is an instance of one of them: a class that only
+    claims TensorFlow's module name is not. In a learner's kernel this is still the kernel's
+    word (it can change what ``sys.modules`` holds): the grade rests on the values."""
+    tf = sys.modules.get("tensorflow")
+    tensor, variable = getattr(tf, "Tensor", None), getattr(tf, "Variable", None)
+    if isinstance(tensor, type) and isinstance(variable, type):
+        return tensor, variable
+    return None, None
 
 
 def dumps(value):
@@ -70,12 +83,13 @@ def dumps(value):
             return {"namedtuple": [type(v).__name__, list(v._fields), [encode(x) for x in v]]}
         if type(v) is dict and all(type(k) is str for k in v):
             return {"dict": {k: encode(x) for k, x in v.items()}}
-        if type(v).__module__.split(".")[0] == "tensorflow" and callable(getattr(v, "numpy", 0)):
+        tensor, variable = _tensorflow_classes()
+        if tensor is not None and isinstance(v, tensor | variable):
             values = np.asarray(v.numpy())
             if values.dtype.kind in NUMERIC:
                 key = f"a{len(arrays)}"
                 arrays[key] = values
-                return {"tensor": [key, "Variable" in type(v).__name__]}
+                return {"tensor": [key, isinstance(v, variable)]}
         return {"unsupported": type(v).__name__}
 
     _keep = []
