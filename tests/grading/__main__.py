@@ -10,10 +10,12 @@ from tests.grading.assignments import ASSIGNMENTS
 from tests.grading.feedback import write_pages
 from tests.grading.grade import (
     GradingError,
+    OutputError,
     as_json,
     grade_all,
     submissions,
     table,
+    visible,
     write_gradebook,
 )
 from tests.grading.release import release
@@ -35,9 +37,20 @@ def main(argv=None):
         "--force", action="store_true", help="replace the files of an existing learner copy"
     )
 
-    grade_parser = commands.add_parser("grade", help="grade submitted notebooks")
+    grade_parser = commands.add_parser(
+        "grade",
+        help="grade submitted notebooks",
+        epilog="Exit status: 0 when notebooks were graded and the whole report written, 2 when "
+        "none could be graded, 3 when the gradebook or a feedback page could not be written "
+        "(each gets an error line; the rest of the report is written).",
+    )
     grade_parser.add_argument(
-        "paths", nargs="+", help="notebooks, or folders of submissions/<learner>/<notebook>.ipynb"
+        "paths",
+        nargs="+",
+        help="notebooks, or folders of submissions/<learner>/<notebook>.ipynb. Given one "
+        "folder, a learner is named by their folder in it (alice); given several paths, by the "
+        "folder given, then theirs (sec1/alice, sec2/alice: two learners); a notebook given by "
+        "itself, by the folder it is in (sub/alice)",
     )
     grade_parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
     grade_parser.add_argument(
@@ -63,7 +76,10 @@ def main(argv=None):
         help="notebooks graded at once (default: one per CPU)",
     )
     grade_parser.add_argument(
-        "--csv", type=Path, help="gradebook to write (default: gradebook.csv in a graded folder)"
+        "--csv",
+        type=Path,
+        help="gradebook to write (default: gradebook.csv in the first folder given); a file or "
+        "a link there is replaced, anything else (a folder, a FIFO) is left and is an error",
     )
     grade_parser.add_argument(
         "--feedback",
@@ -85,7 +101,9 @@ def main(argv=None):
 
     paths = submissions(args.paths)
     if not paths:
-        print("error: no notebooks found in " + ", ".join(args.paths), file=sys.stderr)
+        print(
+            "error: no notebooks found in " + ", ".join(map(visible, args.paths)), file=sys.stderr
+        )
         return 2
     try:
         isolation = find_isolation(allow_unsandboxed=args.no_sandbox)
@@ -97,8 +115,8 @@ def main(argv=None):
     if results:
         print(isolation.description, file=sys.stderr)
     for error in (o for o in outcomes if isinstance(o, GradingError)):
-        print(f"error: {error}", file=sys.stderr)
-    if args.json:
+        print(f"error: {visible(error)}", file=sys.stderr)
+    if args.json:  # JSON keeps the text as it is, escaped as JSON escapes it (ASCII only)
         objects = [as_json(r) for r in results]
         print(
             json.dumps(
@@ -111,14 +129,21 @@ def main(argv=None):
     else:
         print("\n\n".join(table(r) for r in results))
     folders = [Path(p) for p in args.paths if Path(p).is_dir()]
+    failed = []  # what of the report could not be written: each gets a line, the rest is written
     if args.csv or folders:
         out = args.csv or folders[0] / "gradebook.csv"
-        write_gradebook(outcomes, folders[0] if folders else Path.cwd(), out)
-        print(f"gradebook: {out}", file=sys.stderr)
+        try:
+            write_gradebook(outcomes, args.paths, out)
+            print(f"gradebook: {visible(out)}", file=sys.stderr)
+        except OutputError as error:
+            failed.append(f"error: gradebook not written: {error} (--csv FILE: elsewhere)")
     if args.feedback:
-        pages = write_pages(outcomes, folders[0] if folders else Path.cwd(), args.feedback)
-        print(f"feedback: {len(pages)} pages in {args.feedback}", file=sys.stderr)
-    return 0 if results else 2
+        pages, not_written = write_pages(outcomes, args.paths, args.feedback)
+        print(f"feedback: {len(pages)} pages in {visible(args.feedback)}", file=sys.stderr)
+        failed += [f"error: feedback page not written: {error}" for error in not_written]
+    for line in failed:
+        print(line, file=sys.stderr)
+    return 2 if not results else 3 if failed else 0
 
 
 if __name__ == "__main__":

@@ -5,16 +5,20 @@
 its points and the message that names the mistake, then the cells that were cut off or not run;
 for a file that could not be graded, why. A page is one self-contained file: no script, nothing
 fetched from elsewhere, readable offline and on a phone. The messages are the report's, which
-write a hidden case's numbers as ``#``.
+write a hidden case's numbers as ``#``; control characters and bytes of a name that are not
+UTF-8 show as escapes (``grade.visible``). Each (learner, notebook) gets a page of its own, whose
+name is short and safe whatever the learner named their folder and file (``page_name``).
 """
 
+import hashlib
 import html
 import os
 import re
-import secrets
 from pathlib import Path
 
-from tests.grading.grade import GradingError, learner_of
+from tests.grading.grade import GradingError, OutputError, learner_of, visible, write_file
+
+MAX_STEM = 100  # characters (ASCII) of a page's name before its hash and ".html"
 
 STYLE = """
 body { font: 16px/1.5 system-ui, sans-serif; margin: 0 auto; max-width: 46rem; padding: 1rem;
@@ -32,14 +36,27 @@ li.failed { border-left: 6px solid #c62828; }
 """
 
 
-def page_name(learner, notebook):
-    """The page's file name: the learner's and the notebook's names, in safe characters."""
-    return re.sub(r"[^\w.-]+", "_", f"{learner}-{Path(notebook).stem}") + ".html"
+def page_name(learner, notebook, unique=False):
+    """The page's file name: the learner's and the notebook's names (``<learner>-<stem>.html``)
+    if they are short and made of ASCII letters, digits, ``_``, ``.`` and ``-`` only; otherwise,
+    or if ``unique``, those characters with every other run written as ``_``, at most MAX_STEM of
+    them, then ``-`` and a hash of the exact names (of ``notebook`` whole if ``unique``), so
+    that two learners whose names differ only in the other characters get two pages."""
+    wanted = f"{learner}-{Path(notebook).stem}"
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", wanted)
+    safe = "_" + safe if safe.startswith(".") else safe  # no hidden page, nor one like a partial
+    if safe == wanted and len(safe) <= MAX_STEM and not unique:
+        return f"{safe}.html"
+    exact = os.fsencode(f"{learner}\0{notebook if unique else Path(notebook).name}")
+    return f"{safe[:MAX_STEM]}-{hashlib.sha256(exact).hexdigest()[:10]}.html"
 
 
 def render(outcome, learner):
     """The page of one outcome (a Result, or a GradingError for a file that was not graded)."""
-    e = html.escape
+
+    def e(text):
+        return html.escape(visible(text, keep="\n"))
+
     if isinstance(outcome, GradingError):
         notebook, body = (
             outcome.path,
@@ -83,19 +100,29 @@ def render(outcome, learner):
     )
 
 
-def write_pages(outcomes, root, folder):
-    """Write a page per outcome to ``folder`` (made if missing); return the pages' paths. A page
-    replaces what was at its path, a link included, and nothing else is touched."""
+def write_pages(outcomes, roots, folder):
+    """Write a page per outcome to ``folder`` (made if missing), its learner named by
+    ``learner_of(path, roots)``; return the paths of the pages written and an OutputError for
+    each that could not be. A page replaces a file or a link at its path (the link itself), and
+    nothing else is touched; a page that cannot be written does not stop the others."""
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    written = []
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        return [], [OutputError(folder, f"cannot be made ({error.strerror or error})")]
+    written, failed, taken = [], [], set()
     for outcome in outcomes:
         path = outcome.path if isinstance(outcome, GradingError) else outcome.notebook
-        learner = learner_of(path, root)
-        target = folder / page_name(learner, path)
-        partial = folder / f".{target.name}.{secrets.token_hex(4)}"
-        with open(partial, "x", encoding="utf-8") as handle:
-            handle.write(render(outcome, learner))
-        os.replace(partial, target)
-        written.append(target)
-    return written
+        learner = learner_of(path, roots)
+        name = page_name(learner, path)
+        if name.lower() in taken:  # pairs that read alike (or do so but for case, as some file
+            name = page_name(learner, path, unique=True)  # systems read): the path decides
+        taken.add(name.lower())
+        target = folder / name
+        try:
+            write_file(target, render(outcome, learner))
+        except OutputError as error:
+            failed.append(error)
+        else:
+            written.append(target)
+    return written, failed

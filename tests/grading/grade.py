@@ -19,6 +19,7 @@ that child, and its notebook gets a line saying what happened.
 import contextlib
 import csv
 import ctypes
+import io
 import json
 import logging
 import multiprocessing
@@ -121,10 +122,12 @@ def read_submission(path):
     except OSError as error:
         reason = "a link, not a notebook" if os.path.islink(path) else error.strerror
         raise GradingError(path, f"cannot be graded: {reason}") from None
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        what = "a folder, not a notebook" if stat.S_ISDIR(info.st_mode) else "not a regular file"
+        raise GradingError(path, f"cannot be graded: {what}")
     with open(fd, "rb") as handle:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise GradingError(path, "cannot be graded: not a regular file")
         if info.st_size > MAX_NOTEBOOK:
             raise GradingError(path, f"cannot be graded: larger than {MAX_NOTEBOOK >> 20} MiB")
         data = handle.read(MAX_NOTEBOOK + 1)
@@ -254,7 +257,8 @@ def _grade(path, notebook, assignment, timeout, budget, isolation, started=None)
     result = Result(notebook=str(path), assignment=assignment.name)
     result.isolation = isolation.description
     outcomes = {}
-    with tempfile.TemporaryDirectory(prefix="grading-") as private:
+    scratch_folder = sandbox.ScratchFolder(prefix="grading-")  # no recursion, no link followed
+    with scratch_folder as private:
         scratch = Path(private) / "scratch"
         cwd = scratch / assignment.folder
         assignment.copy_support_files(cwd)
@@ -311,6 +315,8 @@ def _grade(path, notebook, assignment, timeout, budget, isolation, started=None)
                 client.kc.stop_channels()
             run_sync(km.shutdown_kernel)(now=True)
             km.context.destroy(linger=0)  # every socket of this grading, so no descriptor leaks
+    if scratch_folder.problem:  # the grade stands; the instructor learns what is left where
+        result.cut_off.append(scratch_folder.problem)
     for name, max_points in assignment.exercises.items():
         passed, message = outcomes.get(
             name, (False, "not graded: the kernel stopped before this check ran")
@@ -323,24 +329,30 @@ def _grade(path, notebook, assignment, timeout, budget, isolation, started=None)
 
 
 def submissions(paths):
-    """Expand folders into the notebooks below them (skipping checkpoints), in a stable order.
+    """Expand folders into the notebooks below them (skipping checkpoints), in a stable order;
+    a notebook found twice (a folder given inside another) is listed once, where first found.
 
     Links are not followed: a linked folder is not entered, and a linked notebook is listed so
     that grading says why it cannot be graded.
     """
-    found = []
+    found, seen = [], set()
     for path in map(Path, paths):
         if path.is_dir() and not path.is_symlink():
+            below = []
             for folder, subfolders, files in os.walk(path):
                 subfolders[:] = sorted(d for d in subfolders if d != ".ipynb_checkpoints")
-                found += sorted(Path(folder, f) for f in files if f.endswith(".ipynb"))
-                found += sorted(  # a folder named like a notebook, or a link to one
+                below += sorted(Path(folder, f) for f in files if f.endswith(".ipynb"))
+                below += sorted(  # a folder named like a notebook, or a link to one
                     Path(folder, d)
                     for d in os.listdir(folder)
                     if d.endswith(".ipynb") and Path(folder, d).is_dir()
                 )
         else:
-            found.append(path)
+            below = [path]
+        for notebook in below:
+            if os.path.abspath(notebook) not in seen:
+                seen.add(os.path.abspath(notebook))
+                found.append(notebook)
     return found
 
 
@@ -558,40 +570,138 @@ def _outcome(path, reports, stopped, status, deadline, memory, stderr):
     return result
 
 
+def visible(text, keep=""):
+    """``text`` as it may be shown: every character that ``str.isprintable`` rejects (controls
+    such as ESC and CR, format characters such as a right-to-left override, line separators,
+    lone surrogates), but those in ``keep``, written as the escape Python would write, \x1b, \r,
+    \u202e; a byte of a file name that is not UTF-8 (kept by Python as a surrogate) as \xff.
+
+    A terminal acts on what it is sent, and a learner chooses much of it: their folder and file
+    names, and what their code raises. Escaped, a line of the report stays the line it was.
+    """
+    text = str(text)
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() or c in keep else _escape(c) for c in text)
+
+
+def _escape(character):
+    code = ord(character)
+    if 0xDC80 <= code <= 0xDCFF:  # os.fsdecode's stand-in for the byte code - 0xDC00
+        return f"\\x{code - 0xDC00:02x}"
+    return repr(character)[1:-1] if code < 0x10000 else f"\\U{code:08x}"
+
+
 def table(result):
-    """The result as a plain-text table."""
-    width = max(len("exercise"), *(len(e.name) for e in result.exercises))
+    """The result as a plain-text table, every name and message shown with ``visible``."""
+    names = [visible(e.name) for e in result.exercises]
+    width = max(len("exercise"), *map(len, names))
     lines = [
-        f"{result.notebook} ({result.assignment})",
+        f"{visible(result.notebook)} ({visible(result.assignment)})",
         f"  {'exercise':<{width}}  points  passed  message",
     ]
-    for e in result.exercises:
+    for name, e in zip(names, result.exercises, strict=True):
         points = f"{e.points}/{e.max_points}"
         passed = "yes" if e.passed else "no"
-        lines.append(f"  {e.name:<{width}}  {points:>6}  {passed:>6}  {e.message}")
+        lines.append(f"  {name:<{width}}  {points:>6}  {passed:>6}  {visible(e.message)}")
     lines.append(f"  {'total':<{width}}  {f'{result.score}/{result.max_score}':>6}")
-    lines += [f"  {note}" for note in result.cut_off]
+    lines += [f"  {visible(note)}" for note in result.cut_off]
     return "\n".join(lines)
 
 
 def as_json(result):
+    """The result as a JSON object: the text as it is (JSON escapes what it must)."""
     return asdict(result)
 
 
-def learner_of(path, root):
-    """The learner's name: the first folder below ``root`` (submissions/<learner>/...); links
-    are not resolved, so a path is named by where it was found."""
-    relative = Path(os.path.relpath(os.path.abspath(path), os.path.abspath(root)))
-    return relative.parts[0] if len(relative.parts) > 1 else relative.stem
+def learner_of(path, roots):
+    """The learner a notebook belongs to, named by where it was found among the paths ``roots``
+    that the grader was given (one path, or a list); links are not resolved.
+
+    - given one folder: the first folder below it, ``alice`` for ``submissions/alice/...``
+      (a notebook right in the folder: its name without ``.ipynb``);
+    - given several paths: the same, after the path of the first folder given that holds the
+      notebook, ``sec1/alice`` and ``sec2/alice``, so that two folders never merge;
+    - a notebook given by itself: the folder it is in, as given (``sub/alice``), or, given
+      without a folder, its name without ``.ipynb``.
+    """
+    roots = [roots] if isinstance(roots, str | os.PathLike) else list(roots)
+    absolute = os.path.abspath(path)
+    for root in roots:
+        base = os.path.abspath(root)
+        if absolute.startswith(base.rstrip(os.sep) + os.sep):
+            parts = Path(os.path.relpath(absolute, base)).parts
+            name = parts[0] if len(parts) > 1 else Path(parts[0]).stem
+            return name if len(roots) == 1 else os.path.join(os.path.normpath(root), name)
+    folder = os.path.dirname(os.path.normpath(path))
+    return folder or Path(path).stem
 
 
-def write_gradebook(outcomes, root, out):
-    """Write one row per learner, one column per (assignment, exercise), a total, and a note
-    for each file that could not be graded, to the CSV ``out`` (a link there is replaced)."""
+class OutputError(Exception):
+    """A file of the report (the gradebook, a feedback page) that could not be written."""
+
+    def __init__(self, path, reason):
+        super().__init__(f"{visible(os.fspath(path))}: {reason}")
+        self.path = os.fspath(path)
+        self.reason = reason
+
+
+_KINDS = {stat.S_IFDIR: "a folder", stat.S_IFIFO: "a FIFO", stat.S_IFSOCK: "a socket"}
+
+
+def write_file(out, text):
+    """Write ``text`` (UTF-8) to the file ``out`` in one step: to a new file beside it, then
+    renamed to ``out``. What was at ``out`` is replaced if it is a file or a link (the link
+    itself: nothing is written where it points); anything else there (a folder, a FIFO, a
+    device) is left as it is. Raise OutputError naming ``out`` if the file cannot be written,
+    and leave no partial file behind."""
+    out = Path(out)
+    try:
+        mode = os.lstat(out).st_mode
+    except FileNotFoundError:
+        mode = None
+    except OSError as error:
+        raise OutputError(out, f"cannot be written ({error.strerror})") from None
+    if mode is not None and not (stat.S_ISREG(mode) or stat.S_ISLNK(mode)):
+        what = _KINDS.get(stat.S_IFMT(mode), "a device")
+        raise OutputError(out, f"{what} is there, not a file; left as it is, nothing written")
+    name = os.fsdecode(os.fsencode(out.name)[:64])  # the partial's name stays short
+    partial = out.with_name(f".{name}.{secrets.token_hex(4)}")
+    created = False
+    try:
+        with open(partial, "x", encoding="utf-8", errors="backslashreplace", newline="") as f:
+            created = True
+            f.write(text)
+        os.replace(partial, out)
+    except OSError as error:
+        try:
+            if created:
+                os.unlink(partial)
+        except OSError:
+            pass
+        raise OutputError(out, f"cannot be written ({error.strerror or error})") from None
+
+
+FORMULA = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet may take a cell starting so for code
+
+
+def csv_cell(value):
+    """A CSV cell that a spreadsheet shows as text: ``value`` through ``visible``, and after a
+    single quote if it starts like a formula (OWASP's advice on CSV injection)."""
+    if not isinstance(value, str):
+        return value
+    text = visible(value)
+    return f"'{text}" if text.startswith(FORMULA) else text
+
+
+def write_gradebook(outcomes, roots, out):
+    """Write one row per learner (named by ``learner_of(path, roots)``), one column per
+    (assignment, exercise), a total, and a note for each file that could not be graded, to the
+    CSV ``out`` with ``write_file`` (which raises OutputError if it cannot)."""
     columns, rows, notes = [], {}, {}
     for outcome in outcomes:
         path = outcome.path if isinstance(outcome, GradingError) else outcome.notebook
-        learner = learner_of(path, root)
+        learner = learner_of(path, roots)
         row = rows.setdefault(learner, {})
         if isinstance(outcome, GradingError):
             notes.setdefault(learner, []).append(f"{Path(path).name}: {outcome.reason}")
@@ -601,19 +711,11 @@ def write_gradebook(outcomes, root, out):
             if column not in columns:
                 columns.append(column)
             row[column] = e.points
-    out = Path(out)
-    partial = out.with_name(f".{out.name}.{secrets.token_hex(4)}")
-    with open(partial, "x", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["learner", *columns, "total", "not graded"])
-        for learner in sorted(rows):
-            row = rows[learner]
-            writer.writerow(
-                [
-                    learner,
-                    *(row.get(c, 0) for c in columns),
-                    sum(row.values()),
-                    "; ".join(notes.get(learner, ())),
-                ]
-            )
-    os.replace(partial, out)
+    text = io.StringIO()
+    writer = csv.writer(text)
+    writer.writerow(["learner", *map(csv_cell, columns), "total", "not graded"])
+    for learner in sorted(rows):
+        row = rows[learner]
+        cells = [learner, *(row.get(c, 0) for c in columns), sum(row.values())]
+        writer.writerow([*map(csv_cell, cells), csv_cell("; ".join(notes.get(learner, ())))])
+    write_file(out, text.getvalue())

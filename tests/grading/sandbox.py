@@ -43,6 +43,7 @@ LIMITS = {
     "RLIMIT_FSIZE": 256 << 20,  # bytes per file written
     "RLIMIT_CORE": 0,
 }
+REMOVE_SECONDS = 120  # for each of the two commands that remove a scratch folder
 # The folders of a scratch copy that the kernel may write, besides its working folder.
 WRITABLE = ("home", ".matplotlib", ".kernel")
 # The packages that differentiate a computation for you, which the kernel of an assignment that
@@ -230,6 +231,67 @@ def prepare_scratch(scratch, user):
     if user is not None:
         for path in [scratch, *(scratch.rglob("*") if scratch.is_dir() else ())]:
             os.chown(path, user, user, follow_symlinks=False)
+
+
+def remove_scratch(path, seconds=REMOVE_SECONDS):
+    """Remove the folder ``path`` and all in it, however deep, following no link; return None,
+    or a line saying that it is still there and why (this never raises).
+
+    What a kernel leaves in its scratch folder is the submission's choice: a chain of folders
+    thousands deep (``shutil.rmtree`` recurses, and raises RecursionError on Python 3.11),
+    folders it may not read or write, links to the grader's files (``TemporaryDirectory``'s
+    cleanup changes the modes of what they point to, CVE-2023-6597). GNU ``chmod -R`` walks
+    the tree without recursing and leaves alone the links it meets; ``rm -rf --one-file-system``
+    removes links, not what they point to, and stays on this file system.
+    """
+    path = os.fspath(path)
+    commands = (
+        ["chmod", "-R", "u+rwX", "--", path],  # so the grader may empty every folder
+        ["rm", "-rf", "--one-file-system", "--", path],
+    )
+    why = None
+    try:
+        for argv in commands:
+            done = subprocess.run(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                timeout=seconds,
+            )
+            if done.returncode:
+                lines = done.stderr.decode("utf-8", "backslashreplace").strip().splitlines()
+                why = lines[-1][:200] if lines else f"{argv[0]}: exit status {done.returncode}"
+    except subprocess.TimeoutExpired:
+        why = f"{argv[0]} took more than {seconds:g} s"
+    except OSError as error:
+        why = f"{argv[0]}: {error.strerror}"
+    if os.path.lexists(path) and not sys.platform.startswith("linux"):
+        try:  # no GNU chmod and rm here (--no-sandbox on macOS?): recursive, but better than none
+            shutil.rmtree(path)
+        except Exception as error:  # RecursionError, on a deep tree
+            why = f"{why}; {type(error).__name__}" if why else type(error).__name__
+    if not os.path.lexists(path):
+        return None
+    return f"the grader's scratch folder {path} could not be removed ({why or 'rm left it'})"
+
+
+class ScratchFolder:
+    """A temporary folder removed by ``remove_scratch`` when the ``with`` block ends, whatever
+    ended it; ``problem`` is then None, or the line saying why it is still there."""
+
+    def __init__(self, prefix="grading-"):
+        self.prefix = prefix
+        self.path = None
+        self.problem = None
+
+    def __enter__(self):
+        self.path = tempfile.mkdtemp(prefix=self.prefix)
+        return self.path
+
+    def __exit__(self, *exception):
+        self.problem = remove_scratch(self.path)
+        return False
 
 
 class SandboxedKernelManager(AsyncKernelManager):
