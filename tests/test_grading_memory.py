@@ -12,6 +12,7 @@ import concurrent.futures
 import json
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -128,22 +129,29 @@ def processes_naming(text):
 
 
 ENDLESS = """
-import signal, subprocess, sys, time
-subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)", "$marker"])
-signal.signal(signal.SIGINT, signal.SIG_IGN)
-while True:
-    time.sleep(0.05)
+def forward_propagation(x, theta):  # the first exercise the checks call
+    import os, signal, subprocess, sys, time
+    subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)", "$marker"])
+    for _ in range(3000):  # deeper than shutil.rmtree's recursion can go
+        os.mkdir("d")
+        os.chdir("d")
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    while True:
+        time.sleep(0.05)
 """
 
 
 def test_a_child_past_its_deadline_is_killed_and_its_kernel_dies_with_it(
     blank, tmp_path, monkeypatch
 ):
-    """A kernel that ignores the interrupt keeps its child for the cell's 2 s and the
-    interrupt's 5 s; with no time for the checks and 1 s of margin, the 4 s deadline comes
-    first whatever the load. The kernel, and what it started, end with the child: in the
-    sandbox (bubblewrap's --die-with-parent) and without one (the kernel's parent-death signal
-    and its process group)."""
+    """An exercise that ignores the interrupt keeps its child for the call's 10 s and the
+    interrupt's 5 s once the cells (10 s of budget, a few needed) have run; with no time for
+    the checks and 1 s of margin, the child's 11 s deadline comes first whatever the load (a
+    slower machine only ends the child's work later). The kernel, and what it started, end with
+    the child: in the sandbox (bubblewrap's --die-with-parent) and without one (the kernel's
+    parent-death signal and its process group). What the kernel left in its scratch folder, a
+    chain of folders 3000 deep, is removed all the same."""
+    chains = Path(tempfile.gettempdir()).glob("grading-*/grading-*/scratch/*/d")
     monkeypatch.setattr(grading, "CHECKS_BUDGET", 0)  # read by the parent: the child keeps its
     monkeypatch.setattr(grading, "CHILD_MARGIN", 1)
     jobs = {}
@@ -152,12 +160,14 @@ def test_a_child_past_its_deadline_is_killed_and_its_kernel_dies_with_it(
         ("none", sandbox.find_isolation(allow_unsandboxed=True)),
     ):
         marker = f"{tmp_path}/{name}-marker"
-        path = with_cell(blank, ENDLESS.replace("$marker", marker), tmp_path / name / "GC.ipynb")
+        code = ENDLESS.replace("$marker", marker)
+        cells = len(nbformat.read(blank, 4).cells)
+        path = with_cell(blank, code, tmp_path / name / "GC.ipynb", index=cells)
         jobs[name] = (path, isolation, marker)
     started = time.monotonic()
     with concurrent.futures.ThreadPoolExecutor(2) as pool:
         graded = {
-            name: pool.submit(grading.grade_all, [path], 2, 1, 3, isolation)
+            name: pool.submit(grading.grade_all, [path], 10, 1, 10, isolation)
             for name, (path, isolation, _) in jobs.items()
         }
         results = {name: future.result()[0] for name, future in graded.items()}
@@ -165,7 +175,7 @@ def test_a_child_past_its_deadline_is_killed_and_its_kernel_dies_with_it(
     for name, (_, _, marker) in jobs.items():
         result = results[name]
         assert result.cut_off[-1] == (
-            "the grader's process for this notebook was stopped after 4 s, its time limit"
+            "the grader's process for this notebook was stopped after 11 s, its time limit"
         ), (name, result.cut_off)
         assert result.score == 0 < result.max_score
         for _ in range(50):  # a killed process may take a moment to go
@@ -173,7 +183,8 @@ def test_a_child_past_its_deadline_is_killed_and_its_kernel_dies_with_it(
                 break
             time.sleep(0.1)
         assert processes_naming(marker) == [], name
-    assert elapsed < 4 + 2 * grading.CHILD_MARGIN + 10
+    assert list(chains) == []  # the child's folder, and the scratch folder the kernel filled
+    assert elapsed < 11 + 2 * grading.CHILD_MARGIN + 10
 
 
 def test_a_child_starts_in_well_under_a_second(tmp_path):
@@ -190,3 +201,31 @@ def test_a_child_starts_in_well_under_a_second(tmp_path):
     assert isinstance(outcome, grading.GradingError)
     assert outcome.reason.startswith("not a valid Jupyter notebook")
     assert Path(outcome.path) == path
+
+
+FORKS = """
+import subprocess, sys, time
+hold = "import time; held = b'x' * (200 << 20); time.sleep(60)"
+for _ in range(3):  # each under the sandbox's limit per process; together over the bound
+    subprocess.Popen([sys.executable, "-c", hold, "$marker"])
+time.sleep(60)
+"""
+
+
+def test_processes_that_together_hold_too_much_are_killed(blank, tmp_path, monkeypatch):
+    """Three processes of 200 MiB each that the kernel starts, against a bound of 400 MiB on
+    the kernel's processes together (the grader's is ``KERNEL_MEMORY``): they are killed with
+    the kernel within seconds, and the report says why. ``grade`` runs in this process, where
+    the bound is set."""
+    monkeypatch.setattr(grading, "KERNEL_MEMORY", 400 << 20)
+    marker = f"{tmp_path}/forks-marker"
+    path = with_cell(blank, FORKS.replace("$marker", marker), tmp_path / "forks" / "GC.ipynb")
+    started = time.monotonic()
+    result = grading.grade(path, timeout=30, budget=60, isolation=sandbox.find_isolation())
+    assert time.monotonic() - started < 30
+    held = [line for line in result.cut_off if "processes held more than" in line]
+    assert held == [
+        "the kernel's processes held more than 0.391 GiB of memory together and were stopped"
+    ], result.cut_off
+    assert result.score == 0 < result.max_score
+    assert processes_naming(marker) == []

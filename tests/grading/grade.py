@@ -46,7 +46,7 @@ from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
-from tests.grading import sandbox
+from tests.grading import sandbox, watchdog
 from tests.grading.assignments import ASSIGNMENTS, recognise
 from tests.grading.hidden import check, prepare
 from tests.grading.remote import CallFailed, Remote, interrupt
@@ -59,6 +59,10 @@ MAX_NOTEBOOK = 32 << 20  # bytes of a submitted notebook
 CALL_TIMEOUT = 10  # seconds for each call of a hidden check (they take milliseconds)
 CHECK_SECONDS = {"model": 30}  # but a model's check trains it, and the reference beside it
 CHECKS_BUDGET = 60  # seconds for all the hidden checks of a notebook together
+KERNEL_MEMORY = sandbox.LIMITS[
+    "RLIMIT_AS"
+]  # bytes resident of all of a kernel's processes together:
+# no more than one of them may have (watchdog.MemoryWatch)
 
 # Learner code cannot reach a child's memory but through what its kernel sends, and libzmq queues
 # whatever arrives on a socket nobody reads (MAX_MESSAGE bounds a frame, QUEUED counts whole
@@ -279,11 +283,15 @@ def _grade(path, notebook, assignment, timeout, budget, isolation, started=None)
             log=QUIET,  # the report says which cells were cut off
         )
         deadline = time.monotonic() + budget
+        watch = None
         try:
-            with client.setup_kernel(
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                preexec_fn=_kernel_preexec(),
+            with (
+                client.setup_kernel(
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                    preexec_fn=_kernel_preexec(),
+                ),
+                watchdog.MemoryWatch(km.provisioner.pid, KERNEL_MEMORY) as watch,
             ):
                 if started is not None:
                     started(km.provisioner.pgid)
@@ -315,6 +323,8 @@ def _grade(path, notebook, assignment, timeout, budget, isolation, started=None)
                 client.kc.stop_channels()
             run_sync(km.shutdown_kernel)(now=True)
             km.context.destroy(linger=0)  # every socket of this grading, so no descriptor leaks
+    if watch is not None and watch.tripped:
+        result.cut_off.append(watch.message)
     if scratch_folder.problem:  # the grade stands; the instructor learns what is left where
         result.cut_off.append(scratch_folder.problem)
     for name, max_points in assignment.exercises.items():
@@ -468,7 +478,8 @@ def _in_child(path, timeout, budget, isolation, memory):
     """Grade ``path`` in a child process; its Result, or a GradingError, whatever happens."""
     context = _context()
     deadline = budget + CHECKS_BUDGET + CHILD_MARGIN
-    with tempfile.TemporaryDirectory(prefix="grading-", ignore_cleanup_errors=True) as private:
+    folder = sandbox.ScratchFolder(prefix="grading-")  # a killed child leaves its scratch in it
+    with folder as private:
         reader, writer = context.Pipe(duplex=False)
         child = context.Process(
             target=_child,
@@ -525,7 +536,10 @@ def _in_child(path, timeout, budget, isolation, memory):
         reader.close()
         stderr = _tail(Path(private, "stderr"))
     stopped = "full" if full else "late" if late else None
-    return _outcome(path, reports, stopped, status, deadline, memory, stderr)
+    outcome = _outcome(path, reports, stopped, status, deadline, memory, stderr)
+    if folder.problem and isinstance(outcome, Result):
+        outcome.cut_off.append(folder.problem)
+    return outcome
 
 
 def in_this_process(path, timeout, budget, isolation, memory):

@@ -76,7 +76,10 @@ class MemoryWatch:
     def __init__(self, root, limit=TOTAL_MEMORY, interval=0.1):
         self.root, self.limit, self.interval = root, limit, interval
         self.tripped = False
-        self._pidfd = os.pidfd_open(root)
+        try:
+            self._pidfd = os.pidfd_open(root)
+        except ProcessLookupError:  # ended already: nothing to watch
+            self._pidfd = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._watch, daemon=True)
 
@@ -88,6 +91,8 @@ class MemoryWatch:
         )
 
     def _alive(self):
+        if self._pidfd is None:
+            return False
         try:
             signal.pidfd_send_signal(self._pidfd, 0)
         except ProcessLookupError:
@@ -125,5 +130,6 @@ class MemoryWatch:
     def __exit__(self, *exc):
         self._stop.set()
         self._thread.join()
-        os.close(self._pidfd)
+        if self._pidfd is not None:
+            os.close(self._pidfd)
         return False
