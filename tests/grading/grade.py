@@ -59,10 +59,8 @@ MAX_NOTEBOOK = 32 << 20  # bytes of a submitted notebook
 CALL_TIMEOUT = 10  # seconds for each call of a hidden check (they take milliseconds)
 CHECK_SECONDS = {"model": 30}  # but a model's check trains it, and the reference beside it
 CHECKS_BUDGET = 60  # seconds for all the hidden checks of a notebook together
-KERNEL_MEMORY = sandbox.LIMITS[
-    "RLIMIT_AS"
-]  # bytes resident of all of a kernel's processes together:
-# no more than one of them may have (watchdog.MemoryWatch)
+# bytes resident in all of a kernel's processes together (watchdog.MemoryWatch): what one may have
+KERNEL_MEMORY = sandbox.LIMITS["RLIMIT_AS"]
 
 # Learner code cannot reach a child's memory but through what its kernel sends, and libzmq queues
 # whatever arrives on a socket nobody reads (MAX_MESSAGE bounds a frame, QUEUED counts whole
