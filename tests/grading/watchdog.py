@@ -13,7 +13,6 @@ import os
 import signal
 import threading
 
-TOTAL_MEMORY = 4 << 30  # bytes of resident memory of all of a sandbox's processes together
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
@@ -73,7 +72,7 @@ class MemoryWatch:
     is taken for it.
     """
 
-    def __init__(self, root, limit=TOTAL_MEMORY, interval=0.1):
+    def __init__(self, root, limit, interval=0.1):
         self.root, self.limit, self.interval = root, limit, interval
         self.tripped = False
         try:
