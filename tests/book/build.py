@@ -6,7 +6,9 @@ For reading and reviewing the course without a kernel. jupyter-book 1 (Sphinx wi
 builds it offline from the stored outputs: no notebook is executed. The landing page is README's
 course map, in reading order, and the contents follow it; the utils modules are pages of their
 own, as source. MathJax 3 is served from the site itself (the pip package django-static-mathjax
-ships it), so formulas display without the network.
+ships it), so formulas display without the network. It is staged in `_mathjax`, not `_static`:
+jupyter-book adds every .js file under a source's `_static` to every page, and a page that ran
+all of MathJax's hundred components (two copies of MathJax among them) sometimes never typeset.
 
 The site goes to _build/book/_build/html (index.html); the pages are staged in
 _build/book-source, which the build starts by emptying.
@@ -45,19 +47,22 @@ launch_buttons:
   thebe: false
 sphinx:
   local_extensions:
-    math_as_written: .
+    book_fixes: .
   config:
-    html_static_path: [_static]
+    html_static_path: [_mathjax]
     mathjax_path: mathjax/tex-chtml.js
     html_show_sourcelink: false
     nb_execution_mode: "off"
 """
 
-# Sphinx wraps display math that has line breaks in a `split` environment, where `\\tag` is not
-# allowed ("\\tag not allowed in split environment"). Math that brings its own environment is
-# kept as written, inside \\[ \\].
-MATH_AS_WRITTEN = '''\
-"""Keep display math that brings its own environment as written (see tests/book/build.py)."""
+# Two mends, as a local Sphinx extension. Sphinx wraps display math that has line breaks in a
+# `split` environment, where `\\tag` is not allowed ("\\tag not allowed in split environment"):
+# math that brings its own environment is kept as written, inside \\[ \\]. And Sphinx 7.4 adds
+# each inline script registered while documents are read a second time (once as filename None,
+# once as ""), so sphinx-thebe's `const THEBE_JS_URL` was declared twice on every page: a script
+# error in the browser. Each page keeps one copy of each script.
+BOOK_FIXES = '''\
+"""Two mends to the rendered course (see tests/book/build.py)."""
 
 from docutils import nodes
 
@@ -70,8 +75,19 @@ def keep_as_written(app, doctree):
             node.children = [nodes.Text("\\\\[" + latex + "\\\\]")]
 
 
+def one_copy_of_each_script(app, pagename, templatename, context, doctree):
+    seen, kept = set(), []
+    for script in context.get("script_files", []):
+        key = (script.filename or "", script.priority, tuple(sorted(script.attributes.items())))
+        if key not in seen:
+            seen.add(key)
+            kept.append(script)
+    context["script_files"] = kept
+
+
 def setup(app):
     app.connect("doctree-read", keep_as_written)
+    app.connect("html-page-context", one_copy_of_each_script)
     return {"parallel_read_safe": True}
 '''
 
@@ -121,8 +137,8 @@ def stage(source, replace=None):
         "- caption: The utils modules, as source\n  chapters:\n" + "\n".join(pages) + "\n"
     )
     (source / "_config.yml").write_text(CONFIG)
-    (source / "math_as_written.py").write_text(MATH_AS_WRITTEN)
-    shutil.copytree(MATHJAX, source / "_static" / "mathjax")
+    (source / "book_fixes.py").write_text(BOOK_FIXES)
+    shutil.copytree(MATHJAX, source / "_mathjax" / "mathjax")
 
 
 def build(source=SOURCE, output=OUTPUT, replace=None, strict=True):
