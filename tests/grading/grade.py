@@ -191,6 +191,9 @@ class _DroppingClient(NotebookClient):
         kc.stdin_channel.stop()  # nothing asks for input: what the kernel sends there would queue
         return kc
 
+    # NotebookClient's own is bound to NotebookClient's coroutine, which would skip the above
+    start_new_kernel_client = run_sync(async_start_new_kernel_client)
+
 
 def _kernel_manager(isolation, scratch, cwd, seconds, user, allowed=()):
     cpu = sandbox.cpu_limit(seconds)
