@@ -24,7 +24,7 @@ import pytest
 from tests.grading import sandbox
 from tests.grading.__main__ import main
 from tests.grading.assignments import ASSIGNMENTS, ROOT
-from tests.grading.grade import grade
+from tests.grading.grade import _grade, grade, read_submission
 from tests.grading.release import release
 from tests.hostile_submissions import ATTACKS, FILES, FLOODS, slug
 
@@ -207,6 +207,18 @@ def test_a_notebook_over_its_budget_stops_and_says_which_cells_did_not_run(tmp_p
     assert result.score == 0
 
 
+def test_a_slow_kernel_start_does_not_spend_the_cells_budget():
+    """On a loaded machine the sandboxed kernel can take seconds to start: the budget is the
+    cells' own (the start has the child's margin), so the honest notebook keeps full marks. Here
+    the start takes 10 s more than usual against a budget of 8 s (the grade was 0 when the budget
+    counted the start)."""
+    notebook, assignment = read_submission(GC.path)
+    result = _grade(
+        GC.path, notebook, assignment, 5, 8, sandbox.find_isolation(), lambda _: time.sleep(10)
+    )
+    assert result.score == 8, result.cut_off
+
+
 def test_a_fork_bomb_leaves_the_other_sandboxes_their_processes(tmp_path):
     """Two sandboxes side by side: the first forks until its process limit stops it and holds
     its processes; the second must still start 50 threads."""
@@ -257,7 +269,7 @@ print("ok")
 
 PEAK = """
 import json, resource, sys
-from tests.grading.grade import grade
+from tests.grading.grade import _grade, grade, read_submission
 for path in sys.argv[1:]:
     result = grade(path, timeout=30, budget=60)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

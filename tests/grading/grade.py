@@ -283,7 +283,6 @@ def _grade(path, notebook, assignment, timeout, budget, isolation, started=None)
             resources={"metadata": {"path": str(cwd)}},
             log=QUIET,  # the report says which cells were cut off
         )
-        deadline = time.monotonic() + budget
         watch = None
         try:
             with (
@@ -296,6 +295,7 @@ def _grade(path, notebook, assignment, timeout, budget, isolation, started=None)
             ):
                 if started is not None:
                     started(km.provisioner.pgid)
+                deadline = time.monotonic() + budget  # the cells' own: the start is CHILD_MARGIN's
                 result.cut_off, stuck = _run_cells(client, notebook.cells, timeout, deadline)
                 client.kc.iopub_channel.stop()  # the checks read replies only: nothing queues
                 per_check = min(
