@@ -430,6 +430,28 @@ def test_the_gradebook_shows_names_that_are_not_utf8_as_escapes(tmp_path):
     assert rows[3][-1] == "x\\xff.ipynb: not a valid notebook"
 
 
+@pytest.mark.parametrize("order", [(0, 1), (1, 0)])
+def test_two_notebooks_of_one_assignment_count_neither_and_say_so(tmp_path, order):
+    """Whichever order they are graded in: no last-wins, no best of several attempts."""
+    root = tmp_path / "subs"
+    both = [
+        result(root / "alice" / "Initialization.ipynb", [("f", 1, True, "correct")]),
+        result(root / "alice" / "old" / "Initialization.ipynb", [("f", 1, False, "wrong")]),
+    ]
+    other = result(root / "alice" / "Regularization.ipynb", assignment="regularization")
+    write_gradebook([both[order[0]], other, both[order[1]]], root, tmp_path / "gradebook.csv")
+    header, alice = read_csv(tmp_path / "gradebook.csv")
+    assert dict(zip(header, alice, strict=True)) == {
+        "learner": "alice",
+        "initialization/f": "0",
+        "regularization/f": "1",
+        "total": "1",
+        "not graded": "2 notebooks of initialization "
+        f"({', '.join(['Initialization.ipynb', 'old/Initialization.ipynb'][i] for i in order)})"
+        ": none counted; keep one",
+    }
+
+
 def test_json_keeps_the_text_as_it_is(tmp_path):
     message = "raised ValueError: \r\x1b[K  fake row  1/1  yes"
     done = result(tmp_path / "a.ipynb", [("f", 1, False, message)])

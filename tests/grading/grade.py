@@ -712,8 +712,12 @@ def csv_cell(value):
 def write_gradebook(outcomes, roots, out):
     """Write one row per learner (named by ``learner_of(path, roots)``), one column per
     (assignment, exercise), a total, and a note for each file that could not be graded, to the
-    CSV ``out`` with ``write_file`` (which raises OutputError if it cannot)."""
-    columns, rows, notes = [], {}, {}
+    CSV ``out`` with ``write_file`` (which raises OutputError if it cannot).
+
+    A learner with two notebooks of one assignment gets none of them counted (zeros, and a note
+    naming the files): the grader does not guess which one is meant, nor keeps the better one
+    of several attempts."""
+    columns, rows, notes, graded = [], {}, {}, {}
     for outcome in outcomes:
         path = outcome.path if isinstance(outcome, GradingError) else outcome.notebook
         learner = learner_of(path, roots)
@@ -721,11 +725,21 @@ def write_gradebook(outcomes, roots, out):
         if isinstance(outcome, GradingError):
             notes.setdefault(learner, []).append(f"{Path(path).name}: {outcome.reason}")
             continue
+        graded.setdefault((learner, outcome.assignment), []).append(path)
         for e in outcome.exercises:
             column = f"{outcome.assignment}/{e.name}"
             if column not in columns:
                 columns.append(column)
             row[column] = e.points
+    for (learner, assignment), paths in graded.items():
+        if len(paths) > 1:
+            for column in columns:
+                if column.startswith(f"{assignment}/"):
+                    rows[learner][column] = 0
+            files = ", ".join(os.path.relpath(p, os.path.commonpath(paths)) for p in paths)
+            notes.setdefault(learner, []).append(
+                f"{len(paths)} notebooks of {assignment} ({files}): none counted; keep one"
+            )
     text = io.StringIO()
     writer = csv.writer(text)
     writer.writerow(["learner", *map(csv_cell, columns), "total", "not graded"])
