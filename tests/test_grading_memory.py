@@ -205,6 +205,20 @@ def test_a_child_starts_in_well_under_a_second(tmp_path):
     assert Path(outcome.path) == path
 
 
+def test_a_child_folder_left_behind_is_reported_for_a_file_not_graded_too(tmp_path, monkeypatch):
+    """What is left of a child's folder goes into the report whatever the child found: for a
+    file that could not be graded, after the reason (it used to be dropped)."""
+    path = tmp_path / "not-a-notebook.ipynb"
+    path.write_text("not json")
+    remove = sandbox.remove_scratch  # removes it all the same, and says it could not
+    monkeypatch.setattr(sandbox, "remove_scratch", lambda f: remove(f) or f"{f}: still there")
+    isolation = sandbox.find_isolation(allow_unsandboxed=True)
+    (outcome,) = grading.grade_all([path], isolation=isolation)
+    assert isinstance(outcome, grading.GradingError)
+    assert outcome.reason.startswith("not a valid Jupyter notebook")
+    assert outcome.reason.endswith(": still there")
+
+
 FORKS = """
 import subprocess, sys, time
 hold = "import time; held = b'x' * (200 << 20); time.sleep(60)"

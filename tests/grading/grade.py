@@ -540,6 +540,8 @@ def _in_child(path, timeout, budget, isolation, memory):
     outcome = _outcome(path, reports, stopped, status, deadline, memory, stderr)
     if folder.problem and isinstance(outcome, Result):
         outcome.cut_off.append(folder.problem)
+    elif folder.problem:
+        outcome = GradingError(path, f"{outcome.reason}; {folder.problem}")
     return outcome
 
 
