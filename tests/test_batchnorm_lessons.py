@@ -5,7 +5,6 @@ shared by the tests that read it.
 """
 
 import functools
-import re
 
 import nbformat
 import numpy as np
@@ -13,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import nn_utils
-from tests.cross_cpu import ROOT, assert_same_on_another_cpu, flatten
+from tests.cross_cpu import assert_same_on_another_cpu, flatten
 from tests.helpers import NOTEBOOKS, digits_0_to_5, gradient_error, notebook_definitions
 from tests.reference import batchnorm as reference
 
@@ -319,25 +318,6 @@ def test_equation_5_reads_neither_z_nor_mu_and_the_graph_needs_both():
         np.testing.assert_array_equal(a, b)
     with np.errstate(invalid="ignore"):
         assert np.isnan(nb["batchnorm_backward"](weights, blind)[0]).all()
-
-
-def test_the_timings_quoted_are_the_benchmarks():
-    # "Measured on one machine": the numbers of tests/benchmarks/RESULTS.md (make benchmark).
-    results = (ROOT / "tests" / "benchmarks" / "RESULTS.md").read_text()
-    measured = {
-        (int(n), int(m)): (float(graph), float(simple))
-        for n, m, graph, simple in re.findall(
-            r"n = (\d+)\s+m = (\d+)\s+graph\s+([\d.]+) us\s+equation \(5\)\s+([\d.]+) us", results
-        )
-    }
-    assert "2 cores, x86_64" in results
-    graph, simple = measured[32, 64]
-    assert (round(simple), round(graph)) == (26, 31)
-    graph, simple = measured[512, 1024]
-    assert (round(simple / 1000, 1), round(graph / 1000, 1)) == (5.2, 8.7)
-    text = markdown()
-    assert "took 26 µs against the graph's 31 µs for 32 units and a batch of 64" in text
-    assert "5.2 ms against 8.7 ms for 512 units and a batch of 1024" in text
 
 
 # Section 6.1: faster learning ---------------------------------------------------------------
