@@ -10,6 +10,7 @@ import json
 import os
 import stat
 import tempfile
+import time
 from pathlib import Path
 
 import nbformat
@@ -209,6 +210,56 @@ def test_a_scratch_folder_left_behind_costs_a_line_of_the_report_not_the_grade(
     ]
     os.environ["PATH"] = os.environ["PATH"].split(os.pathsep, 1)[1]
     assert sandbox.remove_scratch(left) is None
+
+
+def test_notebooks_are_found_however_deep_in_a_stable_order_without_entering_links(tmp_path):
+    """os.walk recursed: a learner's folder 1100 deep raised RecursionError and ended the batch."""
+    (tmp_path / "mallory").mkdir()
+    fd = os.open(tmp_path / "mallory", os.O_RDONLY)
+    for _ in range(1100):  # past the recursion limit, 1000
+        os.mkdir("d", dir_fd=fd)
+        below = os.open("d", os.O_RDONLY, dir_fd=fd)
+        os.close(fd)
+        fd = below
+    os.close(os.open("GC.ipynb", os.O_CREAT | os.O_WRONLY, 0o600, dir_fd=fd))
+    os.close(fd)
+    for name in ("alice/b/GC.ipynb", "alice/a/x/GC.ipynb", "alice/GC.ipynb", "alice/A.ipynb"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("{}")
+    (tmp_path / "alice" / ".ipynb_checkpoints").mkdir()
+    (tmp_path / "alice" / ".ipynb_checkpoints" / "GC-checkpoint.ipynb").write_text("{}")
+    (tmp_path / "alice" / "linked").symlink_to(tmp_path / "alice" / "b")
+    found = [str(p.relative_to(tmp_path)) for p in submissions([tmp_path])]
+    assert found == [
+        "alice/A.ipynb",
+        "alice/GC.ipynb",
+        "alice/a/x/GC.ipynb",
+        "alice/b/GC.ipynb",
+        "mallory/" + "d/" * 1100 + "GC.ipynb",
+    ]
+
+
+def test_a_learner_with_more_notebooks_than_the_limit_gets_one_line_and_none_graded(
+    tmp_path, capsys
+):
+    """80,000 empty files in one folder took a batch 8 minutes and the grader 230 MiB more."""
+    folder = tmp_path / "subs"
+    (folder / "mallory").mkdir(parents=True)
+    for index in range(grading.MAX_NOTEBOOKS + 1):
+        (folder / "mallory" / f"e{index:02d}.ipynb").write_text("{}")
+    started = time.monotonic()
+    assert main(["grade", str(folder)]) == 2  # nothing graded
+    assert time.monotonic() - started < 5  # no kernel started, no file read
+    (row,) = read_csv(folder / "gradebook.csv")[1:]
+    assert row == [
+        "mallory",
+        "0",
+        f"e00.ipynb: not graded: {grading.MAX_NOTEBOOKS + 1} notebooks of this learner, more "
+        f"than {grading.MAX_NOTEBOOKS}; none of them was graded",
+    ]
+    paths = [folder / "alice" / "a.ipynb", *sorted((folder / "mallory").iterdir())]
+    kept, refused = grading.within_limit(paths, [folder])
+    assert kept == paths[:1] and [r.path for r in refused] == [str(paths[1])]
 
 
 @pytest.mark.parametrize("kind", ["folder", "folder holding a notebook"])

@@ -16,6 +16,7 @@ from tests.grading.grade import (
     submissions,
     table,
     visible,
+    within_limit,
     write_gradebook,
 )
 from tests.grading.release import release
@@ -110,7 +111,8 @@ def main(argv=None):
     except SandboxUnavailable as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    outcomes = grade_all(paths, args.timeout, args.jobs, args.budget, isolation)
+    paths, refused = within_limit(paths, args.paths)
+    outcomes = grade_all(paths, args.timeout, args.jobs, args.budget, isolation) + refused
     results = [o for o in outcomes if not isinstance(o, GradingError)]
     if results:
         print(isolation.description, file=sys.stderr)

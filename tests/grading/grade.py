@@ -348,23 +348,59 @@ def submissions(paths):
     """
     found, seen = [], set()
     for path in map(Path, paths):
-        if path.is_dir() and not path.is_symlink():
-            below = []
-            for folder, subfolders, files in os.walk(path):
-                subfolders[:] = sorted(d for d in subfolders if d != ".ipynb_checkpoints")
-                below += sorted(Path(folder, f) for f in files if f.endswith(".ipynb"))
-                below += sorted(  # a folder named like a notebook, or a link to one
-                    Path(folder, d)
-                    for d in os.listdir(folder)
-                    if d.endswith(".ipynb") and Path(folder, d).is_dir()
-                )
-        else:
-            below = [path]
+        below = _notebooks_below(path) if path.is_dir() and not path.is_symlink() else [path]
         for notebook in below:
             if os.path.abspath(notebook) not in seen:
                 seen.add(os.path.abspath(notebook))
                 found.append(notebook)
     return found
+
+
+def _notebooks_below(top):
+    """The paths ending in .ipynb below the folder ``top``, folder by folder (each folder's own,
+    sorted, then its subfolders', in sorted order), with an explicit stack: os.walk recurses on
+    Python 3.11, and a learner's folder 1100 deep raised RecursionError, which ended the batch.
+    A folder that cannot be read is passed over."""
+    found, stack = [], [top]
+    while stack:
+        folder = stack.pop()
+        try:
+            with os.scandir(folder) as scan:
+                entries = sorted(scan, key=lambda entry: entry.name)
+        except OSError:
+            continue
+        files = [Path(folder, e.name) for e in entries if e.name.endswith(".ipynb")]
+        found += [p for p in files if not p.is_dir()]
+        found += [p for p in files if p.is_dir()]  # a folder named like a notebook, or a link
+        subfolders = [
+            e.name
+            for e in entries
+            if e.is_dir(follow_symlinks=False) and e.name != ".ipynb_checkpoints"
+        ]
+        stack += [Path(folder, name) for name in reversed(subfolders)]
+    return found
+
+
+MAX_NOTEBOOKS = 30  # of one learner; past it, none is graded (each assignment has one)
+
+
+def within_limit(paths, roots, limit=MAX_NOTEBOOKS):
+    """``paths`` without those of a learner (``learner_of(path, roots)``) who has more than
+    ``limit`` notebooks, and a GradingError for each such learner: thousands of files in one
+    learner's folder would otherwise take the batch's time and the grader's memory."""
+    by_learner = {}
+    for path in paths:
+        by_learner.setdefault(learner_of(path, roots), []).append(path)
+    over = {learner for learner, found in by_learner.items() if len(found) > limit}
+    refused = [
+        GradingError(
+            by_learner[learner][0],
+            f"not graded: {len(by_learner[learner])} notebooks of this learner, more than "
+            f"{limit}; none of them was graded",
+        )
+        for learner in sorted(over)
+    ]
+    return [p for p in paths if learner_of(p, roots) not in over], refused
 
 
 def grade_all(paths, timeout=60, jobs=2, budget=300, isolation=None, memory=None):
