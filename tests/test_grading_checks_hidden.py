@@ -9,6 +9,7 @@ backward pass cannot be a gradient tape. (``model``'s comparison with the refere
 in ``test_tensorflow_checks.py``.)
 """
 
+import os
 import random
 import subprocess
 import sys
@@ -119,18 +120,29 @@ def test_only_the_tensorflow_assignment_sees_tensorflow_in_the_sandbox(tmp_path)
     sandbox.prepare_scratch(scratch, user)
     argv = sandbox.sandbox_argv(isolation.bwrap, scratch, scratch / "work", 30, user)
     code = (
-        "import numpy, scipy.special\n"
+        "import glob, os, sys, numpy, scipy.special\n"
         "for name in ('tensorflow', 'keras'):\n"
         "    try:\n"
         "        __import__(name)\n"
         "    except ModuleNotFoundError as error:\n"
         "        print(error.name, 'hidden')\n"
+        "for root in sorted({'/usr', '/usr/local', sys.base_prefix}):\n"
+        "    for folder in glob.glob(root + '/lib/python3*/*-packages'):\n"
+        "        if folder not in sys.path:\n"
+        "            print(folder, sorted(os.listdir(folder)))\n"
     )
     done = subprocess.run(
         [*argv, sys.executable, "-c", code], capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 0, done.stderr[-500:]
-    assert done.stdout.split("\n") == ["tensorflow hidden", "keras hidden", ""]
+    lines = done.stdout.splitlines()
+    assert lines[:2] == ["tensorflow hidden", "keras hidden"]
+    # The base interpreter's site-packages (pip at least, and whatever the machine installed:
+    # sympy, which an attacker imported by adding it to sys.path) and Debian's dist-packages
+    # are empty inside, but for the placeholder mounted over them.
+    foreign = sandbox.foreign_packages()
+    assert any(os.listdir(folder) != ["__init__.py"] for folder in foreign)  # on the host
+    assert sorted(lines[2:]) == sorted(f"{folder} ['__init__.py']" for folder in foreign)
 
 
 def test_the_reference_and_tensorflow_load_before_the_checks(monkeypatch):

@@ -229,7 +229,10 @@ def test_notebooks_are_found_however_deep_in_a_stable_order_without_entering_lin
     (tmp_path / "alice" / ".ipynb_checkpoints").mkdir()
     (tmp_path / "alice" / ".ipynb_checkpoints" / "GC-checkpoint.ipynb").write_text("{}")
     (tmp_path / "alice" / "linked").symlink_to(tmp_path / "alice" / "b")
-    found = [str(p.relative_to(tmp_path)) for p in submissions([tmp_path])]
+    try:
+        found = [str(p.relative_to(tmp_path)) for p in submissions([tmp_path])]
+    finally:  # pytest's own clean-up of old temporary folders recurses too
+        assert sandbox.remove_scratch(tmp_path / "mallory") is None
     assert found == [
         "alice/A.ipynb",
         "alice/GC.ipynb",

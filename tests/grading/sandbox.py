@@ -125,6 +125,25 @@ def hidden_packages(allowed=()):
     ]
 
 
+def foreign_packages():
+    """The package folders of the readable roots that this environment does not use: the base
+    interpreter's site-packages, Debian's dist-packages. Whatever the machine installed there
+    (sympy, an autodiff library) a submission could import by adding it to sys.path."""
+    patterns = ("lib/python3*/site-packages", "lib/python3*/dist-packages")
+    patterns += ("local/lib/python3*/site-packages", "local/lib/python3*/dist-packages")
+    used = {os.path.realpath(p) for p in sys.path if p}
+    own = os.path.realpath(sys.prefix) + os.sep
+    return sorted(
+        str(folder)
+        for root in _readable_roots()
+        for pattern in patterns
+        for folder in Path(root).glob(pattern)
+        if folder.is_dir()
+        and os.path.realpath(folder) not in used
+        and not os.path.realpath(folder).startswith(own)
+    )
+
+
 def sandbox_argv(bwrap, scratch, cwd, cpu_seconds, user, allowed=()):
     """The command that starts a kernel command (to be appended) in the sandbox, where of the
     ``AUTODIFF`` libraries only those named in ``allowed`` can be imported.
@@ -155,7 +174,7 @@ def sandbox_argv(bwrap, scratch, cwd, cpu_seconds, user, allowed=()):
     argv += ["--dev", "/dev", "--proc", "/proc", "--size", str(256 << 20), "--tmpfs", "/tmp"]
     for path in _readable_roots():
         argv += _parents(path) + ["--ro-bind", path, path]
-    for folder in hidden_packages(allowed):
+    for folder in hidden_packages(allowed) + foreign_packages():
         argv += ["--ro-bind", str(UNAVAILABLE), folder]
     for name in ("bin", "lib", "lib64", "sbin"):
         if Path("/" + name).is_symlink():
