@@ -1237,6 +1237,9 @@ def verify_sigmoid(target, cases=(-1, 0, 0.5, 12), answers=stored_answers):
         assert values.dtype == np.float32, (
             f"sigmoid({z!r}) has dtype {values.dtype}: cast z with tf.cast(z, tf.float32) first"
         )
+        assert values.shape == (), (
+            f"sigmoid({z!r}) has shape {values.shape}: the sigmoid of a number is a number"
+        )
         assert np.allclose(values, want["a"], rtol=1e-6), (
             f"sigmoid({z!r}) = {values}, expected {want['a']:.6f}"
         )

@@ -80,6 +80,9 @@ def loss_with(reduce=tf.reduce_sum, transpose=True, softmax=False, from_logits=T
 MISTAKES = [
     ("linear_function", linear_function_w_first, "draw X, then W, then b"),
     ("sigmoid", sigmoid_uncast, r"cast z with tf.cast\(z, tf.float32\)"),
+    # an attacker's: np.allclose of an empty array with anything is True
+    ("sigmoid", lambda z: tf.zeros((0,), tf.float32), r"has shape \(0,\)"),
+    ("sigmoid", lambda z: tf.fill([2], tf.keras.activations.sigmoid(float(z))), r"shape \(2,\)"),
     ("one_hot_matrix", lambda label, depth=6: tf.one_hot([label], depth), "reshape it to"),
     ("one_hot_matrix", lambda label, depth=6: tf.one_hot(label + 1, depth), "at index"),
     # The course's slips that passed a check of depth 6 and plain integer labels only:
