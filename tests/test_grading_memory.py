@@ -245,3 +245,43 @@ def test_processes_that_together_hold_too_much_are_killed(blank, tmp_path, monke
     ], result.cut_off
     assert result.score == 0 < result.max_score
     assert processes_naming(marker) == []
+
+
+# Files under the sandbox's size limit per file (RLIMIT_FSIZE), but many of them: written
+# everywhere the kernel may write (its working folder, its home), one level down or more.
+FILLS = {
+    "large files": """
+import os, time
+block = b"x" * (1 << 20)
+for i in range(40):  # 40 MiB in files of 8 MiB, in two of the folders it may write
+    folder = os.path.expanduser("~") if i % 2 else "."
+    with open(f"{folder}/fill{i // 8}-{i % 8}.bin", "ab") as handle:
+        handle.write(block)
+time.sleep(60)
+""",
+    "many small files": """
+import os, time
+os.makedirs("d/d", exist_ok=True)
+for i in range(3000):
+    open(f"d/d/f{i}", "w").close()
+time.sleep(60)
+""",
+}
+
+
+@pytest.mark.parametrize("name", FILLS)
+def test_a_kernel_that_fills_its_scratch_folder_is_stopped(blank, tmp_path, monkeypatch, name):
+    """Against bounds of 32 MiB and 2000 files (the grader's are ``KERNEL_DISK`` and
+    ``KERNEL_FILES``): the kernel is stopped within seconds, the report says why, and what it
+    wrote goes with its scratch folder. ``grade`` runs in this process, where the bounds are
+    set. (Without a bound, five files of 256 MiB grew the host's disk by 1.25 GiB.)"""
+    monkeypatch.setattr(grading, "KERNEL_DISK", 32 << 20)
+    monkeypatch.setattr(grading, "KERNEL_FILES", 2000)
+    path = with_cell(blank, FILLS[name], tmp_path / slug(name) / "GC.ipynb")
+    started = time.monotonic()
+    result = grading.grade(path, timeout=30, budget=60, isolation=sandbox.find_isolation())
+    assert time.monotonic() - started < 25
+    assert "the kernel wrote more than 0.0312 GiB or 2000 files into its scratch folder" in (
+        "\n".join(result.cut_off)
+    ), result.cut_off
+    assert result.score == 0 < result.max_score

@@ -61,6 +61,8 @@ CHECK_SECONDS = {"model": 30}  # but a model's check trains it, and the referenc
 CHECKS_BUDGET = 60  # seconds for all the hidden checks of a notebook together
 # bytes resident in all of a kernel's processes together (watchdog.MemoryWatch): what one may have
 KERNEL_MEMORY = sandbox.LIMITS["RLIMIT_AS"]
+# bytes and files that a kernel may write into its scratch folder together (watchdog.MemoryWatch)
+KERNEL_DISK, KERNEL_FILES = 1 << 30, 100_000
 
 # Learner code cannot reach a child's memory but through what its kernel sends, and libzmq queues
 # whatever arrives on a socket nobody reads (MAX_MESSAGE bounds a frame, QUEUED counts whole
@@ -291,7 +293,13 @@ def _grade(path, notebook, assignment, timeout, budget, isolation, started=None)
                     stderr=subprocess.DEVNULL,
                     preexec_fn=_kernel_preexec(),
                 ),
-                watchdog.MemoryWatch(km.provisioner.pid, KERNEL_MEMORY) as watch,
+                watchdog.MemoryWatch(
+                    km.provisioner.pid,
+                    KERNEL_MEMORY,
+                    folder=scratch,
+                    disk=KERNEL_DISK,
+                    entries=KERNEL_FILES,
+                ) as watch,
             ):
                 if started is not None:
                     started(km.provisioner.pgid)

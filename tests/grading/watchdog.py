@@ -7,6 +7,11 @@ host: everything the kernel starts, orphans included, stays in its process names
 below it) and kills the whole tree when their resident memory together passes a limit. It reads
 ``/proc`` every ``interval`` seconds: a tree can overshoot the limit by what it allocates in that
 time, which each process's own limit keeps finite.
+
+Given a ``folder`` (the sandbox's scratch copy, where all it may write lies) and a ``disk`` bound,
+it also kills the tree once the files there take more than ``disk`` bytes together, or number
+more than ``entries``: each file's size is bounded (RLIMIT_FSIZE), their number is not, and one
+submission could fill the grader's disk. The folder is read every ``DISK_EVERY`` intervals.
 """
 
 import os
@@ -14,6 +19,7 @@ import signal
 import threading
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
+DISK_EVERY = 10  # intervals between two readings of the folder
 
 
 def _parents():
@@ -64,17 +70,45 @@ def resident(pids):
     return total
 
 
-class MemoryWatch:
-    """Kill the process tree below ``root`` once it holds more than ``limit`` bytes together.
+def disk_usage(folder, entries):
+    """The bytes that the files and folders below ``folder`` take on disk, read without
+    following links or recursing; None once more than ``entries`` of them are counted, or if a
+    folder cannot be read (what it holds would not be counted)."""
+    total, count, todo = 0, 0, [folder]
+    while todo:
+        try:
+            with os.scandir(todo.pop()) as scan:
+                for entry in scan:
+                    count += 1
+                    if count > entries:
+                        return None
+                    try:
+                        total += entry.stat(follow_symlinks=False).st_blocks * 512
+                        if entry.is_dir(follow_symlinks=False):
+                            todo.append(entry.path)
+                    except OSError:
+                        continue
+        except FileNotFoundError:  # removed since it was listed
+            continue
+        except OSError:
+            return None
+    return total
 
-    Use as a context manager around the tree's life; ``tripped`` then says whether it was killed.
-    The root is held by a pidfd, so that once it has ended no other process that gets its number
-    is taken for it.
+
+class MemoryWatch:
+    """Kill the process tree below ``root`` once it holds more than ``limit`` bytes together
+    (or, given ``folder``, once what it wrote there passes ``disk`` bytes or ``entries`` files).
+
+    Use as a context manager around the tree's life; ``tripped`` then says whether it was killed,
+    and ``message`` why. The root is held by a pidfd, so that once it has ended no other process
+    that gets its number is taken for it.
     """
 
-    def __init__(self, root, limit, interval=0.1):
+    def __init__(self, root, limit, interval=0.1, folder=None, disk=None, entries=100_000):
         self.root, self.limit, self.interval = root, limit, interval
+        self.folder, self.disk, self.entries = folder, disk, entries
         self.tripped = False
+        self.full = None  # what filled up: "memory" or "disk"
         try:
             self._pidfd = os.pidfd_open(root)
         except ProcessLookupError:  # ended already: nothing to watch
@@ -84,10 +118,21 @@ class MemoryWatch:
 
     @property
     def message(self):
+        if self.full == "disk":
+            return (
+                f"the kernel wrote more than {self.disk / 2**30:.3g} GiB or {self.entries} files "
+                "into its scratch folder (or made a folder there unreadable) and was stopped"
+            )
         return (
             f"the kernel's processes held more than {self.limit / 2**30:.3g} GiB of memory "
             "together and were stopped"
         )
+
+    def _disk_full(self, tick):
+        if self.folder is None or tick % DISK_EVERY:
+            return False
+        used = disk_usage(self.folder, self.entries)
+        return used is None or used > self.disk
 
     def _alive(self):
         if self._pidfd is None:
@@ -99,13 +144,20 @@ class MemoryWatch:
         return True
 
     def _watch(self):
+        tick = 0
         while not self._stop.wait(self.interval):
             if not self._alive():
                 return
             pids = tree(self.root)
+            tick += 1
             if resident(pids) > self.limit:
-                self.tripped = True
-                break
+                self.full = "memory"
+            elif self._disk_full(tick):
+                self.full = "disk"
+            else:
+                continue
+            self.tripped = True
+            break
         else:
             return
         # The root first (bubblewrap then kills the sandbox's processes itself), then whatever
