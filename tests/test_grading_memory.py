@@ -259,6 +259,17 @@ for i in range(40):  # 40 MiB in files of 8 MiB, in two of the folders it may wr
         handle.write(block)
 time.sleep(60)
 """,
+    # Files no folder shows: deleted while held open (fallocate'd, so instantly on the disk)
+    "deleted files held open": """
+import os, time
+held = []
+for i in range(6):
+    fd = os.open(f"big{i}", os.O_CREAT | os.O_RDWR, 0o600)
+    os.posix_fallocate(fd, 0, 8 << 20)
+    os.unlink(f"big{i}")
+    held.append(fd)
+time.sleep(60)
+""",
     "many small files": """
 import os, time
 os.makedirs("d/d", exist_ok=True)
@@ -282,6 +293,27 @@ def test_a_kernel_that_fills_its_scratch_folder_is_stopped(blank, tmp_path, monk
     result = grading.grade(path, timeout=30, budget=60, isolation=sandbox.find_isolation())
     assert time.monotonic() - started < 25
     assert "the kernel wrote more than 0.0312 GiB or 2000 files into its scratch folder" in (
+        "\n".join(result.cut_off)
+    ), result.cut_off
+    assert result.score == 0 < result.max_score
+
+
+def test_memory_in_memfd_files_counts_against_the_kernels_memory(blank, tmp_path, monkeypatch):
+    """memfd files (written, never mapped: no process's resident memory) against a bound of
+    400 MiB: 6 GiB of them took two seconds and went unseen."""
+    monkeypatch.setattr(grading, "KERNEL_MEMORY", 400 << 20)
+    code = """
+import os, time
+held = []
+for i in range(8):
+    fd = os.memfd_create(f"m{i}")
+    os.posix_fallocate(fd, 0, 64 << 20)
+    held.append(fd)
+time.sleep(60)
+"""
+    path = with_cell(blank, code, tmp_path / "memfd" / "GC.ipynb")
+    result = grading.grade(path, timeout=30, budget=60, isolation=sandbox.find_isolation())
+    assert "the kernel's processes held more than 0.391 GiB of memory together" in (
         "\n".join(result.cut_off)
     ), result.cut_off
     assert result.score == 0 < result.max_score

@@ -1,12 +1,14 @@
 """The bound on a sandbox's processes' memory together (tests/grading/watchdog.py), on plain
 process trees: no kernel needed."""
 
+import os
 import subprocess
 import sys
 import time
 
 import pytest
 
+from tests.grading import watchdog
 from tests.grading.watchdog import MemoryWatch, parent_in, resident, tree
 
 MiB = 1 << 20
@@ -91,3 +93,24 @@ def test_once_the_root_has_ended_the_watch_signals_nothing():
 @pytest.mark.parametrize("stat", [b"12 (a) b) S c) S 7 12 0", b"12 (sh) S 7 12 0", b"3 ( ) R 1 3"])
 def test_the_parent_is_read_past_a_program_name_with_spaces_and_parentheses(stat):
     assert parent_in(stat) == (1 if stat.startswith(b"3 ") else 7)
+
+
+def test_a_folder_that_moves_under_the_walk_is_not_passed_over(tmp_path, monkeypatch):
+    """A kernel renamed a folder over and over: each walk found its name gone and skipped it,
+    with the 1.5 GiB inside. Now a walk that loses a folder says it could not measure (None),
+    and the watch counts three such readings in a row as full."""
+    (tmp_path / "d0").mkdir()
+    (tmp_path / "d0" / "big").write_bytes(b"x" * (1 << 20))
+    assert watchdog.disk_usage(tmp_path, 100) >= 1 << 20
+    scandir = os.scandir
+
+    def renamed_first(path):  # the kernel's rename, between the listing and the walk's visit
+        if str(path).endswith("/d0"):
+            os.rename(path, tmp_path / "d1")
+        return scandir(path)
+
+    monkeypatch.setattr(watchdog.os, "scandir", renamed_first)
+    assert watchdog.disk_usage(tmp_path, 100) is None
+    monkeypatch.setattr(watchdog.os, "scandir", scandir)
+    watch = MemoryWatch(os.getpid(), 1 << 40, folder=tmp_path / "gone", disk=1 << 40)
+    assert [watch._disk_full(tick, 0) for tick in (10, 20, 30)] == [False, False, True]

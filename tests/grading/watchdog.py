@@ -16,6 +16,7 @@ submission could fill the grader's disk. The folder is read every ``DISK_EVERY``
 
 import os
 import signal
+import stat
 import threading
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -70,10 +71,43 @@ def resident(pids):
     return total
 
 
+def held_open(pids, most):
+    """(bytes, bytes) that ``pids`` hold in files no folder shows: memory in memfd files, and
+    disk (or the sandbox's /tmp) in files deleted while open. Neither is resident memory nor an
+    entry of the scratch folder, so neither bound saw them: 6 GiB of memfd files, or 1.5 GiB of
+    deleted files, took seconds. Each file counts once, however many descriptors hold it; None
+    once more than ``most`` descriptors are open."""
+    memory, disk, seen, count = 0, 0, set(), 0
+    for pid in pids:
+        try:
+            descriptors = os.listdir(f"/proc/{pid}/fd")
+        except OSError:
+            continue
+        count += len(descriptors)
+        if count > most:
+            return None
+        for fd in descriptors:
+            path = f"/proc/{pid}/fd/{fd}"
+            try:
+                target, info = os.readlink(path), os.stat(path)
+            except OSError:
+                continue
+            key = (info.st_dev, info.st_ino)
+            if not stat.S_ISREG(info.st_mode) or key in seen:
+                continue
+            seen.add(key)
+            if target.startswith("/memfd:"):
+                memory += info.st_blocks * 512
+            elif info.st_nlink == 0:
+                disk += info.st_blocks * 512
+    return memory, disk
+
+
 def disk_usage(folder, entries):
     """The bytes that the files and folders below ``folder`` take on disk, read without
     following links or recursing; None once more than ``entries`` of them are counted, or if a
-    folder cannot be read (what it holds would not be counted)."""
+    folder cannot be read or is gone when the walk reaches it (a folder renamed over and over
+    hid its files from every walk that skipped it)."""
     total, count, todo = 0, 0, [folder]
     while todo:
         try:
@@ -88,9 +122,7 @@ def disk_usage(folder, entries):
                             todo.append(entry.path)
                     except OSError:
                         continue
-        except FileNotFoundError:  # removed since it was listed
-            continue
-        except OSError:
+        except OSError:  # removed or renamed since it was listed, or not readable
             return None
     return total
 
@@ -108,7 +140,8 @@ class MemoryWatch:
         self.root, self.limit, self.interval = root, limit, interval
         self.folder, self.disk, self.entries = folder, disk, entries
         self.tripped = False
-        self.full = None  # what filled up: "memory" or "disk"
+        self.full = None  # what filled up: "memory", "disk" or "descriptors"
+        self._misses = 0  # readings of the folder in a row that could not be made
         try:
             self._pidfd = os.pidfd_open(root)
         except ProcessLookupError:  # ended already: nothing to watch
@@ -118,6 +151,10 @@ class MemoryWatch:
 
     @property
     def message(self):
+        if self.full == "descriptors":
+            return (
+                f"the kernel's processes held more than {self.entries} files open and were stopped"
+            )
         if self.full == "disk":
             return (
                 f"the kernel wrote more than {self.disk / 2**30:.3g} GiB or {self.entries} files "
@@ -128,11 +165,15 @@ class MemoryWatch:
             "together and were stopped"
         )
 
-    def _disk_full(self, tick):
+    def _disk_full(self, tick, deleted):
+        """Whether the folder's files and the deleted files held open pass ``disk``. A folder
+        that cannot be read (or changes under the walk) three readings in a row counts as full:
+        an honest kernel does not keep renaming its folders."""
         if self.folder is None or tick % DISK_EVERY:
             return False
         used = disk_usage(self.folder, self.entries)
-        return used is None or used > self.disk
+        self._misses = 0 if used is not None else self._misses + 1
+        return self._misses >= 3 or (used or 0) + deleted > self.disk
 
     def _alive(self):
         if self._pidfd is None:
@@ -150,9 +191,12 @@ class MemoryWatch:
                 return
             pids = tree(self.root)
             tick += 1
-            if resident(pids) > self.limit:
+            held = held_open(pids, self.entries)
+            if held is None:
+                self.full = "descriptors"
+            elif resident(pids) + held[0] > self.limit:
                 self.full = "memory"
-            elif self._disk_full(tick):
+            elif self._disk_full(tick, held[1]):
                 self.full = "disk"
             else:
                 continue
