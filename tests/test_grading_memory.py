@@ -10,6 +10,7 @@ slower), and a kernel sends four times that.
 
 import concurrent.futures
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -312,6 +313,34 @@ for i in range(8):
 time.sleep(60)
 """
     path = with_cell(blank, code, tmp_path / "memfd" / "GC.ipynb")
+    result = grading.grade(path, timeout=30, budget=60, isolation=sandbox.find_isolation())
+    assert "the kernel's processes held more than 0.391 GiB of memory together" in (
+        "\n".join(result.cut_off)
+    ), result.cut_off
+    assert result.score == 0 < result.max_score
+
+
+SYSV = """
+import ctypes, time
+libc = ctypes.CDLL(None, use_errno=True)
+libc.shmat.restype = ctypes.c_void_p
+libc.shmat.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_int]
+libc.shmdt.argtypes = [ctypes.c_void_p]
+for _ in range(8):  # 8 segments of 64 MiB, each filled, then detached: in no resident set
+    segment = libc.shmget(0, 64 << 20, 0o1600)  # IPC_PRIVATE, IPC_CREAT | 0600
+    address = libc.shmat(segment, None, 0)
+    ctypes.memset(address, 1, 64 << 20)
+    libc.shmdt(ctypes.c_void_p(address))
+time.sleep(60)
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the segments are read with nsenter, as root")
+def test_system_v_shared_memory_counts_against_the_kernels_memory(blank, tmp_path, monkeypatch):
+    """Segments detached from every process against a bound of 400 MiB: 4 GiB of them went
+    unseen until the kernel ended."""
+    monkeypatch.setattr(grading, "KERNEL_MEMORY", 400 << 20)
+    path = with_cell(blank, SYSV, tmp_path / "sysv" / "GC.ipynb")
     result = grading.grade(path, timeout=30, budget=60, isolation=sandbox.find_isolation())
     assert "the kernel's processes held more than 0.391 GiB of memory together" in (
         "\n".join(result.cut_off)
