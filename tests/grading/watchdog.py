@@ -136,8 +136,14 @@ def shared_memory(pids):
             continue
         header, *rows = listing.splitlines() or [""]
         names = header.split()
-        column = names.index("rss") if "rss" in names else names.index("size") if names else 0
-        total += sum(int(row.split()[column]) for row in rows if len(row.split()) > column)
+        found = [name for name in ("rss", "size") if name in names]
+        if not found:
+            continue
+        column = names.index(found[0])
+        for row in rows:
+            fields = row.split()
+            if len(fields) > column and fields[column].isdigit():
+                total += int(fields[column])
     return total
 
 
