@@ -377,9 +377,9 @@ def _notebooks_below(top):
                 entries = sorted(scan, key=lambda entry: entry.name)
         except OSError:
             continue
-        files = [Path(folder, e.name) for e in entries if e.name.endswith(".ipynb")]
-        found += [p for p in files if not p.is_dir()]
-        found += [p for p in files if p.is_dir()]  # a folder named like a notebook, or a link
+        named = [Path(folder, e.name) for e in entries if e.name.endswith(".ipynb")]
+        folders = {p for p in named if p.is_dir()}  # a folder named like a notebook, or a link
+        found += [p for p in named if p not in folders] + [p for p in named if p in folders]
         subfolders = [
             e.name
             for e in entries
@@ -396,9 +396,10 @@ def within_limit(paths, roots, limit=MAX_NOTEBOOKS):
     """``paths`` without those of a learner (``learner_of(path, roots)``) who has more than
     ``limit`` notebooks, and a GradingError for each such learner: thousands of files in one
     learner's folder would otherwise take the batch's time and the grader's memory."""
+    learners = [learner_of(path, roots) for path in paths]
     by_learner = {}
-    for path in paths:
-        by_learner.setdefault(learner_of(path, roots), []).append(path)
+    for path, learner in zip(paths, learners, strict=True):
+        by_learner.setdefault(learner, []).append(path)
     over = {learner for learner, found in by_learner.items() if len(found) > limit}
     refused = [
         GradingError(
@@ -408,7 +409,7 @@ def within_limit(paths, roots, limit=MAX_NOTEBOOKS):
         )
         for learner in sorted(over)
     ]
-    return [p for p in paths if learner_of(p, roots) not in over], refused
+    return [p for p, learner in zip(paths, learners, strict=True) if learner not in over], refused
 
 
 def grade_all(paths, timeout=60, jobs=2, budget=300, isolation=None, memory=None):

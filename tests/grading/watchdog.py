@@ -183,7 +183,6 @@ class MemoryWatch:
     def __init__(self, root, limit, interval=0.1, folder=None, disk=None, entries=100_000):
         self.root, self.limit, self.interval = root, limit, interval
         self.folder, self.disk, self.entries = folder, disk, entries
-        self.tripped = False
         self.full = None  # what filled up: "memory", "disk" or "descriptors"
         self._misses = 0  # readings of the folder in a row that could not be made
         self._shared = 0  # the last reading of shared_memory
@@ -193,6 +192,11 @@ class MemoryWatch:
             self._pidfd = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    @property
+    def tripped(self):
+        """Whether the tree was killed."""
+        return self.full is not None
 
     @property
     def message(self):
@@ -212,7 +216,7 @@ class MemoryWatch:
 
     def _shared_memory(self, tick, pids):
         """``shared_memory(pids)`` read every DISK_EVERY intervals (it starts a process)."""
-        if tick % DISK_EVERY == 1 or DISK_EVERY == 1:
+        if (tick - 1) % DISK_EVERY == 0:
             self._shared = shared_memory(pids)
         return self._shared
 
@@ -251,7 +255,6 @@ class MemoryWatch:
                 self.full = "disk"
             else:
                 continue
-            self.tripped = True
             break
         else:
             return
