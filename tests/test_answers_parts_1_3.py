@@ -298,20 +298,27 @@ def _decode(value):
     return checks("gradient_checking")._decode(value)
 
 
-def _assert_same(got, want, where):
+# A gradient check's difference comes from (J(theta + eps) - J(theta - eps)) / (2 eps): another
+# CPU's last bits in J, divided by the smallest step (1e-7), move it by about 2**-52 / 1e-7
+# (the difference itself is a ratio of order one). Everything else agrees to 1e-12.
+CENTRED = 64 * 2**-52 / 1e-7
+DIFFERENCES = ("gradient_check/planted", "gradient_check/cubic", "gradient_check_n")
+
+
+def _assert_same(got, want, where, tol=(1e-12, 0)):
     if isinstance(want, dict):
         assert isinstance(got, dict) and got.keys() == want.keys(), where
         for k in want:
-            _assert_same(got[k], want[k], f"{where}[{k!r}]")
+            _assert_same(got[k], want[k], f"{where}[{k!r}]", tol)
     elif isinstance(want, list):
         assert isinstance(got, list) and len(got) == len(want), where
         for i, (g, w) in enumerate(zip(got, want)):
-            _assert_same(g, w, f"{where}[{i}]")
+            _assert_same(g, w, f"{where}[{i}]", tol)
     elif isinstance(want, str) or want is None:
         assert got == want, where
     else:
         assert np.shape(got) == np.shape(want), where
-        assert np.allclose(got, want, rtol=1e-12, atol=0, equal_nan=True), where
+        assert np.allclose(got, want, rtol=tol[0], atol=tol[1], equal_nan=True), where
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -323,7 +330,8 @@ def test_the_stored_expected_values_are_the_references(name, capsys):
         stored = json.load(handle)
     assert stored.keys() == computed.keys()
     for entry in stored:
-        _assert_same(_decode(stored[entry]), _decode(computed[entry]), entry)
+        tol = (CENTRED, CENTRED) if entry.split(" ")[0] in DIFFERENCES else (1e-12, 0)
+        _assert_same(_decode(stored[entry]), _decode(computed[entry]), entry, tol)
 
 
 # --- 3. The reference agrees with the notebook -------------------------------------------------

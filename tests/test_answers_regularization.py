@@ -310,7 +310,7 @@ def test_the_notebooks_example_cache_is_the_references():
     X, Y, cache = checks.backward_propagation_with_dropout_test_case()
     want = reference("backward_propagation_with_dropout", checks.COURSE_DROPOUT_CASE)["cache"]
     for got, expected in zip(cache, want, strict=True):
-        np.testing.assert_array_equal(got, expected)
+        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-15)  # as _same
     assert X.shape == (3, 5) and Y.shape == (1, 5)
 
 
