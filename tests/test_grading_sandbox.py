@@ -267,6 +267,51 @@ print("ok")
             first.kill()
 
 
+@pytest.mark.parametrize("sandboxed", [True, False])
+def test_no_process_of_a_kernel_can_start_a_session(tmp_path, sandboxed):
+    """The scheduler shares the CPU equally between sessions: a kernel that started 100 busy
+    processes in sessions of their own left the honest kernels beside it 1% of the CPU, and their
+    checks timed out. In the sandbox (and under --no-sandbox) setsid fails, in the kernel and in
+    every process it starts; starting processes does not."""
+    code = """
+import os, subprocess, sys
+attempts = {
+    "setsid": os.setsid,
+    "Popen": lambda: subprocess.run(["true"], start_new_session=True),
+    "a child's setsid": lambda: subprocess.run(
+        [sys.executable, "-c", "import os; os.setsid()"], check=True, stderr=subprocess.DEVNULL
+    ),
+    "setsid(1)": lambda: subprocess.run(["setsid", "true"], check=True, stderr=subprocess.DEVNULL),
+}
+for name, attempt in attempts.items():
+    try:
+        attempt()
+        print(name, "started a session")
+    except (PermissionError, subprocess.CalledProcessError):
+        print(name, "refused")
+print("a plain child", subprocess.run(["true"]).returncode)
+"""
+    if sandboxed:
+        scratch, user = tmp_path / "scratch", sandbox.sandbox_user()
+        (scratch / "work").mkdir(parents=True)
+        sandbox.prepare_scratch(scratch, user)
+        argv = sandbox.sandbox_argv(
+            sandbox.find_isolation().bwrap, scratch, scratch / "work", 30, user
+        )
+    else:
+        argv = sandbox.unsandboxed_argv(30)
+    done = subprocess.run(
+        [*argv, sys.executable, "-c", code], capture_output=True, text=True, timeout=60
+    )
+    assert done.stdout.splitlines() == [
+        "setsid refused",
+        "Popen refused",
+        "a child's setsid refused",
+        "setsid(1) refused",
+        "a plain child 0",
+    ], done.stderr[-500:]
+
+
 PEAK = """
 import json, resource, sys
 from tests.grading.grade import _grade, grade, read_submission
