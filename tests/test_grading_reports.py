@@ -445,6 +445,11 @@ def test_every_learner_gets_a_page_of_their_own_with_a_short_safe_name(tmp_path)
     assert failed == [] and len(written) == len(outcomes)
     names = [p.name for p in written]
     assert len({n.lower() for n in names}) == len(names), "one page each, whatever the case"
+    # Where names read alike, none keeps the plain name (a learner "a" could otherwise take "a-b"'s
+    # by submitting b-c.ipynb, since the first graded got it): the path decides each.
+    plain = {"a-b-c.html", "alice-GC.html", "alice-initialization.html"}
+    assert plain.isdisjoint(n.lower() for n in names), names
+    assert "a-Initialization.html" in names, "a name that reads like no other keeps its own"
     for name in names:
         assert len(os.fsencode(name)) <= 120 and name.isascii() and name.endswith(".html")
         assert not name.startswith(".") and "/" not in name

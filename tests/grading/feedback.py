@@ -14,6 +14,7 @@ import hashlib
 import html
 import os
 import re
+from collections import Counter
 from pathlib import Path
 
 from tests.grading.grade import GradingError, OutputError, learner_of, visible, write_file
@@ -110,13 +111,19 @@ def write_pages(outcomes, roots, folder):
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         return [], [OutputError(folder, f"cannot be made ({error.strerror or error})")]
-    written, failed, taken = [], [], set()
+    pages = []
     for outcome in outcomes:
         path = outcome.path if isinstance(outcome, GradingError) else outcome.notebook
         learner = learner_of(path, roots)
-        name = page_name(learner, path)
-        if name.lower() in taken:  # pairs that read alike (or do so but for case, as some file
-            name = page_name(learner, path, unique=True)  # systems read): the path decides
+        pages.append((outcome, learner, path, page_name(learner, path).lower()))
+    # Names that read alike (bob's smith-GC and bob-smith's GC, or alike but for case, as some
+    # file systems read them): none keeps the plain name, which one learner could take from
+    # another by naming a notebook; the path decides each.
+    alike = Counter(plain for *_, plain in pages)
+    written, failed, taken = [], [], set()
+    for outcome, learner, path, plain in pages:
+        unique = alike[plain] > 1 or plain in taken
+        name = page_name(learner, path, unique=unique)
         taken.add(name.lower())
         target = folder / name
         try:
