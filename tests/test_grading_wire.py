@@ -100,6 +100,34 @@ def test_arrays_said_to_be_larger_than_the_limit_are_refused_before_loading():
         wire.loads(packed({"array": "a0"}, {"a0": big}))
 
 
+def doubled(leaf, levels, container):
+    """``levels`` levels of a container holding two references to the level below."""
+    for _ in range(levels):
+        leaf = container(leaf)
+    return leaf
+
+
+@pytest.mark.parametrize(
+    "leaf, container, too_deep",
+    [
+        (0.5, lambda v: [v, v], 30),
+        (0.5, lambda v: {"a": v, "b": v}, 30),
+        (np.zeros(1 << 10), lambda v: (v, v), 15),
+    ],
+)
+def test_a_small_value_that_unfolds_past_the_limit_is_refused(leaf, container, too_deep):
+    """An object met twice crosses once: 30 levels of two references to one list, a value of
+    1 KB, hold 2**30 numbers unfolded, which a check making an array of it would meet (an
+    attacker's filled the grader's 2 GiB). Fewer levels cross, their sharing kept."""
+    data = wire.dumps(doubled(leaf, too_deep, container))
+    assert len(data) < 16 << 10  # a kilobyte, but for the array
+    with pytest.raises(ValueError, match="unfolded"):
+        wire.loads(data)
+    back = round_trip(doubled(leaf, 4, container))
+    first, second = back if isinstance(back, list | tuple) else back.values()
+    assert first is second
+
+
 def test_tensorflow_tensors_and_variables_come_back_as_their_values():
     import tensorflow as tf
 

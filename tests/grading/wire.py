@@ -8,7 +8,8 @@ bool, integer, float or complex dtype, a ``np.random.RandomState`` (sent as its 
 instance of TensorFlow's tensor or variable class (sent as its values, and read as a ``Tensor``:
 a NumPy array that says which of the two it was). Anything else is sent as ``Unsupported(type
 name)``. An object met twice is sent once, so that ``v is s`` still holds on the other side.
-Reading checks sizes before it loads anything, and refuses every value outside this list.
+Reading checks sizes before it loads anything (and what the value would hold unfolded, as it
+decodes), and refuses every value outside this list.
 
 The grader imports this module; the kernel runs its source as a cell (``harness.py`` appended),
 so it needs nothing but NumPy.
@@ -24,6 +25,10 @@ import zipfile
 import numpy as np
 
 MAX_BYTES = 1 << 20  # a value whose JSON or arrays take more than this is refused
+# Items (numbers, strings, containers, array elements) a value may hold counted as if every
+# object met twice were a copy: an attacker's 1 KB list, 26 levels of two references to one
+# list, filled the grader's 2 GiB when a check made an array of it.
+MAX_UNFOLDED = 1 << 24
 NUMERIC = "biufc"  # the dtype kinds that cross: no strings, dates, objects or raw bytes
 
 
@@ -132,18 +137,21 @@ def _named_tuple(name, fields):
 
 
 def _decode(tree, arrays):
-    made = []
+    made, unfolded = [], []  # per object: the object, and how many items it holds unfolded
 
     def decode(t):
+        """(the value of ``t``, how many items it holds unfolded)."""
         if t is None or type(t) in (bool, int, float, str):
-            return t
+            return t, 1
         if type(t) is not dict or len(t) != 1:
             raise ValueError("malformed value")
         ((tag, body),) = t.items()
         if tag == "same":
-            return made[body]
+            return made[body], unfolded[body]
         slot = len(made)
         made.append(None)
+        unfolded.append(1)
+        size = 1
         if tag == "array":
             value = arrays[body]
         elif tag == "scalar":
@@ -156,22 +164,29 @@ def _decode(tree, arrays):
             value = np.random.RandomState()
             value.set_state(("MT19937", arrays[key], pos, has_gauss, gauss))
         elif tag in ("list", "tuple") and type(body) is list:
-            items = [decode(x) for x in body]
-            value = items if tag == "list" else tuple(items)
+            items, sizes = zip(*map(decode, body), strict=True) if body else ((), ())
+            value, size = list(items) if tag == "list" else tuple(items), 1 + sum(sizes)
         elif tag == "namedtuple" and type(body) is list and len(body) == 3:
             name, fields, items = body
             if not (type(fields) is type(items) is list and 0 < len(fields) == len(items) <= 64):
                 raise ValueError("malformed value: named tuple")
-            value = _named_tuple(name, tuple(fields))(*(decode(x) for x in items))
+            items, sizes = zip(*map(decode, items), strict=True)
+            value, size = _named_tuple(name, tuple(fields))(*items), 1 + sum(sizes)
         elif tag == "dict" and type(body) is dict:
-            value = {k: decode(x) for k, x in body.items()}
+            decoded = {k: decode(x) for k, x in body.items()}
+            value = {k: v for k, (v, _) in decoded.items()}
+            size = 1 + sum(n for _, n in decoded.values())
         elif tag == "unsupported":
             value = Unsupported(body)
         else:
             raise ValueError(f"malformed value: tag {tag!r}"[:100])
-        if isinstance(value, np.ndarray | np.generic) and value.dtype.kind not in NUMERIC:
-            raise ValueError("malformed value: not a numeric array")
-        made[slot] = value
-        return value
+        if isinstance(value, np.ndarray | np.generic):
+            if value.dtype.kind not in NUMERIC:
+                raise ValueError("malformed value: not a numeric array")
+            size = max(1, value.size)
+        if size > MAX_UNFOLDED:
+            raise ValueError(f"the value holds more than {MAX_UNFOLDED} items unfolded")
+        made[slot], unfolded[slot] = value, size
+        return value, size
 
-    return decode(tree)
+    return decode(tree)[0]
