@@ -281,6 +281,23 @@ signal.signal(signal.SIGINT, signal.SIG_IGN)
 while True:
     pass
 """,
+    # The scheduler shares the CPU equally between sessions: 100 busy sessions once left the
+    # kernels graded beside them 1% of it (test_grading_sandbox: setsid fails in the sandbox)
+    "take the CPU with sessions of its own": """
+import subprocess, sys
+spinners = [
+    subprocess.Popen([sys.executable, "-c", "while True: pass"], start_new_session=True)
+    for _ in range(64)
+]
+""",
+    # A reply of 1 KB that holds 2**30 numbers unfolded (each level two references to one list)
+    "a reply that unfolds past the grader's memory": """
+def forward_propagation(x, theta):
+    value = 0.0
+    for _ in range(30):
+        value = [value, value]
+    return value
+""",
     "kill every process it can": """
 import os, signal
 os.kill(-1, signal.SIGKILL)

@@ -164,17 +164,23 @@ def test_every_figure_formula_and_link_of_a_notebook_displays(browser, lab, note
         page.close()
 
 
-def run_all_and_save(page):
-    """Run → Run All Cells, wait until every code cell has run, then save (Ctrl+S)."""
+def run_all_and_save(page, code_cells):
+    """Run → Run All Cells, wait until each of the ``code_cells`` has run, then save (Ctrl+S).
+
+    The stored outputs already number every prompt: the run is over once a prompt has shown
+    ``[*]`` (queued or running) and then every one of the notebook's prompts, each attached to
+    the page (JupyterLab attaches cells out of view when it is idle), shows a number again.
+    Waiting for numbers alone once saved a notebook with a cell not yet run."""
+    prompts = f"[...document.querySelectorAll('{PANEL} .jp-CodeCell .jp-InputArea-prompt')]"
     page.get_by_role("menuitem", name="Run", exact=True).click()
     page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+    page.wait_for_function(f"() => {prompts}.some(p => p.textContent.includes('[*]'))")
     page.wait_for_function(
-        """(panel) => {
-            const prompts = [...document.querySelectorAll(
-                panel + ' .jp-CodeCell .jp-InputArea-prompt')];
-            return prompts.length > 0 && prompts.every(p => /\\[\\d+\\]/.test(p.textContent));
-        }""",
-        arg=PANEL,
+        f"""(n) => {{
+            const all = {prompts};
+            return all.length === n && all.every(p => /\\[\\d+\\]/.test(p.textContent));
+        }}""",
+        arg=code_cells,
         timeout=120_000,
     )
     assert page.locator(".jp-Dialog").count() == 0, "a dialog opened during Run All"
@@ -190,9 +196,10 @@ def run_all_and_save(page):
     ],
 )
 def test_run_all_from_the_menu_runs_every_cell_without_an_error(browser, lab, notebook):
+    stored = nbformat.read(lab[2] / notebook, as_version=4)
     page = open_notebook(browser, lab, notebook)
     try:
-        run_all_and_save(page)
+        run_all_and_save(page, sum(cell.cell_type == "code" for cell in stored.cells))
     finally:
         page.close()
     saved = nbformat.read(lab[2] / notebook, as_version=4)
