@@ -13,6 +13,7 @@ import matplotlib.pyplot as plt
 import nbformat
 import numpy as np
 
+from tests.grading import sandbox
 from tests.grading.assignments import ASSIGNMENTS, ROOT
 
 # Which parts exist comes from one list, the grader's (tests/grading/assignments.py): each part's
@@ -228,3 +229,14 @@ def notebook_definitions(path):
         if saved is not None:
             sys.modules["testCases"] = saved
     return namespace
+
+
+def in_a_sandbox(scratch, cpu_seconds):
+    """The command that runs a program (to be appended) in a sandbox of its own on ``scratch``,
+    made here: read-only inside but for its ``work`` folder, the current one, and with a user id
+    of its own, as the grader starts each kernel."""
+    (scratch / "work").mkdir(parents=True)
+    user = sandbox.sandbox_user()
+    sandbox.prepare_scratch(scratch, user)
+    bwrap = sandbox.find_isolation().bwrap
+    return sandbox.sandbox_argv(bwrap, scratch, scratch / "work", cpu_seconds, user)

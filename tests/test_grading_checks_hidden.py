@@ -21,7 +21,7 @@ import tensorflow as tf
 from tests.grading import harness, sandbox, wire
 from tests.grading.assignments import ASSIGNMENTS
 from tests.grading.hidden import checks_of, hidden_cases
-from tests.helpers import AsGraded, notebook_definitions
+from tests.helpers import AsGraded, in_a_sandbox, notebook_definitions
 from tests.reference import answers_for
 
 TENSORFLOW, BATCHNORM = ASSIGNMENTS["tensorflow"], ASSIGNMENTS["batchnorm"]
@@ -113,12 +113,7 @@ def test_only_the_tensorflow_assignment_sees_tensorflow_in_the_sandbox(tmp_path)
     assert {p.rsplit("/", 1)[1] for p in hidden} >= {"tensorflow", "keras"}
     assert sandbox.hidden_packages(TENSORFLOW.autodiff) == []
     assert [a.name for a in ASSIGNMENTS.values() if a.autodiff] == ["tensorflow"]
-    isolation = sandbox.find_isolation()
-    scratch = tmp_path / "scratch"
-    (scratch / "work").mkdir(parents=True)
-    user = sandbox.sandbox_user()
-    sandbox.prepare_scratch(scratch, user)
-    argv = sandbox.sandbox_argv(isolation.bwrap, scratch, scratch / "work", 30, user)
+    argv = in_a_sandbox(tmp_path / "scratch", 30)
     code = (
         "import glob, os, sys, numpy, scipy.special\n"
         "for name in ('tensorflow', 'keras'):\n"

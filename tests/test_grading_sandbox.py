@@ -26,6 +26,7 @@ from tests.grading.__main__ import main
 from tests.grading.assignments import ASSIGNMENTS, ROOT
 from tests.grading.grade import _grade, grade, read_submission
 from tests.grading.release import release
+from tests.helpers import in_a_sandbox
 from tests.hostile_submissions import ATTACKS, FILES, FLOODS, slug
 
 GC = ASSIGNMENTS["gradient_checking"]
@@ -222,7 +223,6 @@ def test_a_slow_kernel_start_does_not_spend_the_cells_budget():
 def test_a_fork_bomb_leaves_the_other_sandboxes_their_processes(tmp_path):
     """Two sandboxes side by side: the first forks until its process limit stops it and holds
     its processes; the second must still start 50 threads."""
-    bwrap = sandbox.find_isolation().bwrap
     bomb = """
 import os, sys, time
 parent = os.getpid()
@@ -243,24 +243,23 @@ for thread in started:
     thread.start()
 print("ok")
 """
-    scratches = [tmp_path / name for name in ("bomb", "other")]
-    users = []
-    for scratch in scratches:
-        (scratch / "work").mkdir(parents=True)  # the scratch copy is read-only but for this
-        users.append(sandbox.sandbox_user())
-        sandbox.prepare_scratch(scratch, users[-1])
-    argv = sandbox.sandbox_argv(bwrap, scratches[0], scratches[0] / "work", 60, users[0])
-    with subprocess.Popen([*argv, sys.executable, "-c", bomb]) as first:
+    first_sandbox, second_sandbox = (
+        in_a_sandbox(tmp_path / "bomb", 60),
+        in_a_sandbox(tmp_path / "other", 60),
+    )
+    full = tmp_path / "bomb" / "work" / "full"
+    with subprocess.Popen([*first_sandbox, sys.executable, "-c", bomb]) as first:
         try:
             for _ in range(300):
-                if (scratches[0] / "work" / "full").exists():
+                if full.exists():
                     break
                 time.sleep(0.1)
-            full = scratches[0] / "work" / "full"
             assert full.exists(), "the bomb did not fill its process limit"
-            argv = sandbox.sandbox_argv(bwrap, scratches[1], scratches[1] / "work", 60, users[1])
             second = subprocess.run(
-                [*argv, sys.executable, "-c", threads], capture_output=True, text=True, timeout=60
+                [*second_sandbox, sys.executable, "-c", threads],
+                capture_output=True,
+                text=True,
+                timeout=60,
             )
             assert second.stdout == "ok\n", second.stderr
         finally:
@@ -291,15 +290,7 @@ for name, attempt in attempts.items():
         print(name, "refused")
 print("a plain child", subprocess.run(["true"]).returncode)
 """
-    if sandboxed:
-        scratch, user = tmp_path / "scratch", sandbox.sandbox_user()
-        (scratch / "work").mkdir(parents=True)
-        sandbox.prepare_scratch(scratch, user)
-        argv = sandbox.sandbox_argv(
-            sandbox.find_isolation().bwrap, scratch, scratch / "work", 30, user
-        )
-    else:
-        argv = sandbox.unsandboxed_argv(30)
+    argv = in_a_sandbox(tmp_path / "scratch", 30) if sandboxed else sandbox.unsandboxed_argv(30)
     done = subprocess.run(
         [*argv, sys.executable, "-c", code], capture_output=True, text=True, timeout=60
     )

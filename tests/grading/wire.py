@@ -139,6 +139,11 @@ def _named_tuple(name, fields):
 def _decode(tree, arrays):
     made, unfolded = [], []  # per object: the object, and how many items it holds unfolded
 
+    def decode_all(trees):
+        """(the values of ``trees``, how many items a container of them holds unfolded)."""
+        pairs = [decode(t) for t in trees]
+        return [value for value, _ in pairs], 1 + sum(size for _, size in pairs)
+
     def decode(t):
         """(the value of ``t``, how many items it holds unfolded)."""
         if t is None or type(t) in (bool, int, float, str):
@@ -164,18 +169,17 @@ def _decode(tree, arrays):
             value = np.random.RandomState()
             value.set_state(("MT19937", arrays[key], pos, has_gauss, gauss))
         elif tag in ("list", "tuple") and type(body) is list:
-            items, sizes = zip(*map(decode, body), strict=True) if body else ((), ())
-            value, size = list(items) if tag == "list" else tuple(items), 1 + sum(sizes)
+            items, size = decode_all(body)
+            value = items if tag == "list" else tuple(items)
         elif tag == "namedtuple" and type(body) is list and len(body) == 3:
             name, fields, items = body
             if not (type(fields) is type(items) is list and 0 < len(fields) == len(items) <= 64):
                 raise ValueError("malformed value: named tuple")
-            items, sizes = zip(*map(decode, items), strict=True)
-            value, size = _named_tuple(name, tuple(fields))(*items), 1 + sum(sizes)
+            items, size = decode_all(items)
+            value = _named_tuple(name, tuple(fields))(*items)
         elif tag == "dict" and type(body) is dict:
-            decoded = {k: decode(x) for k, x in body.items()}
-            value = {k: v for k, (v, _) in decoded.items()}
-            size = 1 + sum(n for _, n in decoded.values())
+            items, size = decode_all(body.values())
+            value = dict(zip(body, items, strict=True))
         elif tag == "unsupported":
             value = Unsupported(body)
         else:
