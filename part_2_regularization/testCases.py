@@ -386,15 +386,15 @@ def verify_forward_propagation_with_dropout(
         np.testing.assert_allclose(
             Z1, want["Z1"], rtol=1e-12, err_msg="Z1 = W1 X + b1: the input layer has no dropout"
         )
-        if np.allclose(A1, relu(Z1) * D1):
+        # Named only where the scaling shows: a layer whose every unit is dead or dropped (a
+        # small hidden case can draw one) is zero scaled or not.
+        scaled = relu(Z1) * D1 / keep_prob
+        if not np.allclose(A1, scaled, rtol=1e-12, atol=0) and np.allclose(A1, relu(Z1) * D1):
             raise AssertionError(
                 "A1 is masked but not scaled: divide by keep_prob (inverted dropout)"
             )
         np.testing.assert_allclose(
-            A1,
-            relu(Z1) * D1 / keep_prob,
-            rtol=1e-12,
-            err_msg="A1 must be relu(Z1) * D1 / keep_prob",
+            A1, scaled, rtol=1e-12, err_msg="A1 must be relu(Z1) * D1 / keep_prob"
         )
         np.testing.assert_allclose(
             Z2,

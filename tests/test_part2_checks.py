@@ -152,3 +152,22 @@ def test_the_test_cases_are_built_by_code_and_give_the_courses_numbers():
         atol=5e-9,
     )
     np.testing.assert_allclose(grads["dW3"], [[-1.77691347, -0.11832879, -0.09397446]], atol=5e-9)
+
+
+# A case the grader once drew (hidden cases are drawn afresh per run): both units of its first
+# hidden layer are dead or dropped, so A1 is zero whether scaled by 1 / keep_prob or not.
+ALL_DROPPED = (1373158706, [2, 2, 4, 1], 7, 0.64)
+
+
+def test_a_hidden_layer_with_every_unit_dropped_does_not_fail_the_solution():
+    answers = answers_for(ASSIGNMENTS["regularization"])
+    X, _, parameters = checks._dropout_inputs(ALL_DROPPED)
+    rng = np.random.RandomState(ALL_DROPPED[0])
+    cache = nb["forward_propagation_with_dropout"](X, parameters, ALL_DROPPED[3], rng)[1]
+    assert not np.any(cache[2]), "the premise: A1 is zero"
+    verify = checks.verify_forward_propagation_with_dropout
+    verify(nb["forward_propagation_with_dropout"], (ALL_DROPPED,), answers=answers)
+    # The scaling is still checked: on this case, A2 shows it; beside another, A1 does.
+    cases = (ALL_DROPPED, OTHER_CASES["forward_propagation_with_dropout"][0])
+    with pytest.raises(AssertionError, match="not scaled|A2 must be"):
+        verify(dropout_forward(scale=False), cases, answers=answers)
