@@ -14,12 +14,27 @@ import os
 import resource
 import sys
 
-# The setsid system call of each architecture a host may run, by the audit architecture that the
-# kernel passes to a seccomp filter (x86_64's x32 numbers, i386's and 32-bit ARM's included).
-SETSID = {
-    "x86_64": {0xC000003E: (112, 0x40000000 | 112), 0x40000003: (66,)},
-    "aarch64": {0xC00000B7: (157,), 0x40000028: (66,)},
+# The system calls the filter refuses (setsid, unshare, clone, clone3), by the audit architecture
+# that the kernel passes to a seccomp filter (x86_64's x32 numbers, i386's and 32-bit ARM's too).
+X32 = 0x40000000  # the bit of x86_64's x32 numbers
+SYSCALLS = {
+    "x86_64": {
+        0xC000003E: {
+            "setsid": (112, X32 | 112),
+            "unshare": (272, X32 | 272),
+            "clone": (56, X32 | 56),
+            "clone3": (435, X32 | 435),
+        },
+        0x40000003: {"setsid": (66,), "unshare": (310,), "clone": (120,), "clone3": (435,)},
+    },
+    "aarch64": {
+        0xC00000B7: {"setsid": (157,), "unshare": (97,), "clone": (220,), "clone3": (435,)},
+        0x40000028: {"setsid": (66,), "unshare": (337,), "clone": (120,), "clone3": (435,)},
+    },
 }
+# clone's flags for a new namespace: mount, cgroup, UTS, IPC, user, process ids, network
+NEW_NAMESPACES = 0x00020000 | 0x02000000 | 0x04000000 | 0x08000000 | 0x10000000 | 0x20000000
+NEW_NAMESPACES |= 0x40000000
 
 
 class _Instruction(ctypes.Structure):
@@ -31,20 +46,44 @@ class _Program(ctypes.Structure):
     _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(_Instruction))]
 
 
+def _block(arch, numbers):
+    """The filter's instructions for one architecture, every jump within them."""
+    load, equal, test, ret = 0x20, 0x15, 0x45, 0x06  # BPF_LD|W|ABS, BPF_JMP|JEQ|K, JSET|K, RET
+    allow = 0x7FFF0000  # SECCOMP_RET_ALLOW; SECCOMP_RET_ERRNO is 0x00050000 | errno
+    refuse, missing = 0x00050000 | errno.EPERM, 0x00050000 | errno.ENOSYS
+    # (code, label if true, label if false, k); a label is the index of its instruction
+    checks = [(n, "refuse") for name in ("setsid", "unshare") for n in numbers[name]]
+    checks += [(n, "missing") for n in numbers["clone3"]]
+    checks += [(n, "flags") for n in numbers["clone"]]
+    code = [(load, None, None, 4), (equal, None, "end", arch), (load, None, None, 0)]
+    code += [(equal, target, None, n) for n, target in checks] + [(ret, None, None, allow)]
+    labels = {"flags": len(code)}  # clone's flags, its first argument (low 32 bits, little end)
+    code += [(load, None, None, 16), (test, "refuse", None, NEW_NAMESPACES)]
+    code += [(ret, None, None, allow)]
+    labels |= {"refuse": len(code), "missing": len(code) + 1, "end": len(code) + 2}
+    code += [(ret, None, None, refuse), (ret, None, None, missing)]
+
+    def offset(i, label):
+        return 0 if label is None else labels[label] - i - 1
+
+    return [(c, offset(i, t), offset(i, f), k) for i, (c, t, f, k) in enumerate(code)]
+
+
 def no_new_sessions():
-    """Make setsid fail with EPERM in this process and all it starts. The scheduler gives every
-    session an equal share of the CPU (autogroup), so a kernel that started a hundred sessions
-    took all but 1% of the CPU from the kernels graded beside it: their checks timed out."""
-    load, equal, ret = 0x20, 0x15, 0x06  # BPF_LD|BPF_W|BPF_ABS, BPF_JMP|BPF_JEQ|BPF_K, BPF_RET
-    allow, refuse = 0x7FFF0000, 0x00050000 | errno.EPERM  # SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO
-    code = []
-    for arch, numbers in SETSID.get(os.uname().machine, {}).items():
-        # this architecture's system calls: its setsid numbers jump to the block's refusal
-        k = len(numbers)
-        code += [(load, 0, 0, 4), (equal, 0, k + 3, arch), (load, 0, 0, 0)]
-        code += [(equal, k - i, 0, n) for i, n in enumerate(numbers)]
-        code += [(ret, 0, 0, allow), (ret, 0, 0, refuse)]
-    code.append((ret, 0, 0, allow))  # an architecture of no block
+    """Make setsid and new namespaces fail with EPERM in this process and all it starts (clone3,
+    whose flags a filter cannot read, with ENOSYS: the C library then uses clone).
+
+    The scheduler gives every session an equal share of the CPU (autogroup), so a kernel that
+    started a hundred sessions took all but 1% of the CPU from the kernels graded beside it: their
+    checks timed out. In a user namespace of its own, a kernel was root there and mounted a tmpfs
+    of any size: host memory that no process of it held.
+    """
+    code = [
+        instruction
+        for arch, numbers in SYSCALLS.get(os.uname().machine, {}).items()
+        for instruction in _block(arch, numbers)
+    ]
+    code.append((0x06, 0, 0, 0x7FFF0000))  # an architecture of no block: allowed
     length = len(code)
     program = _Program(length, (_Instruction * length)(*code))
     prctl = ctypes.CDLL(None, use_errno=True).prctl
