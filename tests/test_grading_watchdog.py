@@ -102,15 +102,45 @@ def test_a_folder_that_moves_under_the_walk_is_not_passed_over(tmp_path, monkeyp
     (tmp_path / "d0").mkdir()
     (tmp_path / "d0" / "big").write_bytes(b"x" * (1 << 20))
     assert watchdog.disk_usage(tmp_path, 100) >= 1 << 20
-    scandir = os.scandir
+    open_below = watchdog.open_below
 
-    def renamed_first(path):  # the kernel's rename, between the listing and the walk's visit
-        if str(path).endswith("/d0"):
-            os.rename(path, tmp_path / "d1")
-        return scandir(path)
+    def renamed_first(root, relative):  # the kernel's rename, between the listing and the visit
+        os.rename(tmp_path / relative, tmp_path / "d1")
+        return open_below(root, relative)
 
-    monkeypatch.setattr(watchdog.os, "scandir", renamed_first)
+    monkeypatch.setattr(watchdog, "open_below", renamed_first)
     assert watchdog.disk_usage(tmp_path, 100) is None
-    monkeypatch.setattr(watchdog.os, "scandir", scandir)
+    monkeypatch.setattr(watchdog, "open_below", open_below)
     watch = MemoryWatch(os.getpid(), 1 << 40, folder=tmp_path / "gone", disk=1 << 40)
     assert [watch._disk_full(tick, 0) for tick in (10, 20, 30)] == [False, False, True]
+
+
+@pytest.mark.parametrize("swapped, visited", [("d0", "d0"), ("d0/d1", "d0/d1"), ("d0", "d0/d1")])
+@pytest.mark.parametrize("openat2", [True, False])
+def test_a_folder_swapped_for_a_link_under_the_walk_is_not_followed(
+    tmp_path, monkeypatch, swapped, visited, openat2
+):
+    """A kernel swapped a folder of its scratch copy for a link to a host folder between the
+    walk's listing and its visit, over and over: the walk, root, listed the host folder (and the
+    report told whether it existed). Now no step of the way follows a link, with openat2 or,
+    where the system has none, one folder at a time."""
+    outside, scratch = tmp_path / "outside", tmp_path / "scratch"
+    (outside / "d1").mkdir(parents=True)
+    (outside / "big").write_bytes(b"x" * (1 << 20))
+    (outside / "d1" / "big").write_bytes(b"x" * (1 << 20))
+    (scratch / "d0" / "d1").mkdir(parents=True)
+    open_below = watchdog.open_below
+
+    def swapped_first(root, relative):
+        if relative == visited:  # the kernel's swap, between the listing and the visit
+            os.rename(scratch / swapped, tmp_path / "moved")
+            os.symlink(outside, scratch / swapped)
+        return open_below(root, relative)
+
+    monkeypatch.setattr(watchdog, "open_below", swapped_first)
+    if not openat2:
+        monkeypatch.setattr(watchdog, "OPENAT2", -1)  # ENOSYS
+    assert watchdog.disk_usage(scratch, 100) is None
+    assert os.path.islink(scratch / swapped)
+    monkeypatch.setattr(watchdog, "open_below", open_below)
+    assert watchdog.disk_usage(scratch, 100) < 1 << 20  # the link, not what it points to

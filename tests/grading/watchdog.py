@@ -14,6 +14,8 @@ more than ``entries``: each file's size is bounded (RLIMIT_FSIZE), their number 
 submission could fill the grader's disk. The folder is read every ``DISK_EVERY`` intervals.
 """
 
+import ctypes
+import errno
 import os
 import signal
 import stat
@@ -104,36 +106,45 @@ def held_open(pids, most):
     return memory, disk
 
 
-def shared_memory(pids):
-    """The bytes resident in the System V shared memory segments of the IPC namespaces that
-    ``pids`` are in, other than this process's (the sandbox unshares its own): a segment
-    detached from every process is in no one's resident memory, and 4 GiB of them went unseen.
-    Read with nsenter, so only as root (0 otherwise)."""
+def _in_namespaces(pids, kind, *command):
+    """What ``command`` prints in each ``kind`` namespace ("ipc", "net") that ``pids`` are in,
+    other than this process's (the sandbox unshares its own). With nsenter, so only as root
+    (nothing otherwise)."""
     if os.geteuid() != 0:
-        return 0
+        return []
     try:
-        own = os.stat("/proc/self/ns/ipc").st_ino
+        own = os.stat(f"/proc/self/ns/{kind}").st_ino
     except OSError:
-        return 0
+        return []
     namespaces = {}
     for pid in pids:
         try:
-            namespace = os.stat(f"/proc/{pid}/ns/ipc").st_ino
+            namespace = os.stat(f"/proc/{pid}/ns/{kind}").st_ino
         except OSError:
             continue
         if namespace != own:
             namespaces.setdefault(namespace, pid)
-    total = 0
+    listings = []
     for pid in namespaces.values():
         try:
             listing = subprocess.run(
-                ["nsenter", f"--ipc=/proc/{pid}/ns/ipc", "cat", "/proc/sysvipc/shm"],
+                ["nsenter", f"--{kind}=/proc/{pid}/ns/{kind}", *command],
                 stdin=subprocess.DEVNULL,
                 capture_output=True,
                 timeout=5,
-            ).stdout.decode("ascii", "replace")
+            ).stdout
         except (OSError, subprocess.TimeoutExpired):
             continue
+        listings.append(listing.decode("ascii", "replace"))
+    return listings
+
+
+def shared_memory(pids):
+    """The bytes resident in the System V shared memory segments of the sandbox's IPC namespace:
+    a segment detached from every process is in no one's resident memory, and 4 GiB of them went
+    unseen. Only as root (0 otherwise)."""
+    total = 0
+    for listing in _in_namespaces(pids, "ipc", "cat", "/proc/sysvipc/shm"):
         header, *rows = listing.splitlines() or [""]
         names = header.split()
         found = [name for name in ("rss", "size") if name in names]
@@ -147,27 +158,93 @@ def shared_memory(pids):
     return total
 
 
+def socket_memory(pids):
+    """The bytes queued in the Unix sockets of the sandbox's network namespace, as the kernel
+    charges them to their senders (ss's Send-Q): data written to a socket that nobody reads is
+    in no process's memory, and 500 socket pairs held 4.5 GiB unseen. Only as root."""
+    total = 0
+    for listing in _in_namespaces(pids, "net", "ss", "--unix", "--all", "--numeric", "-H"):
+        for row in listing.splitlines():
+            fields = row.split()  # netid, state, Recv-Q, Send-Q, addresses
+            if len(fields) > 3 and fields[3].isdigit():
+                total += int(fields[3])
+    return total
+
+
+# A folder's descriptor: open only a folder, and not through a link as the last step.
+FOLDER = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+OPENAT2 = 437  # one number on every architecture
+# openat2's resolve flags: no other mount, no /proc magic link, no link at all, nothing above
+RESOLVE = 0x01 | 0x02 | 0x04 | 0x08
+
+
+class _OpenHow(ctypes.Structure):
+    _fields_ = [("flags", ctypes.c_uint64), ("mode", ctypes.c_uint64)]
+    _fields_ += [("resolve", ctypes.c_uint64)]
+
+
+_syscall = ctypes.CDLL(None, use_errno=True).syscall
+_syscall.restype = ctypes.c_long
+
+
+def open_below(root, relative):
+    """A descriptor of the folder ``relative`` (a/b/c) below the folder of descriptor ``root``,
+    reached without following a link at any step: a kernel can swap a folder for a link to a
+    host folder between the walk's listing and its visit, and the grader, root, followed it.
+    Raise OSError if it is not such a folder."""
+    how = _OpenHow(FOLDER, 0, RESOLVE)
+    path = os.fsencode(relative)
+    fd = _syscall(OPENAT2, root, path, ctypes.byref(how), ctypes.sizeof(how))
+    if fd >= 0:
+        return fd
+    error = ctypes.get_errno()
+    if error not in (errno.ENOSYS, errno.EPERM):  # EPERM: a container's filter refusing openat2
+        raise OSError(error, os.strerror(error), relative)
+    fd = os.dup(root)  # before Linux 5.6: one step at a time
+    try:
+        for name in relative.split("/"):
+            below = os.open(name, FOLDER, dir_fd=fd)
+            os.close(fd)
+            fd = below
+    except OSError:
+        os.close(fd)
+        raise
+    return fd
+
+
 def disk_usage(folder, entries):
     """The bytes that the files and folders below ``folder`` take on disk, read without
-    following links or recursing; None once more than ``entries`` of them are counted, or if a
-    folder cannot be read or is gone when the walk reaches it (a folder renamed over and over
-    hid its files from every walk that skipped it)."""
-    total, count, todo = 0, 0, [folder]
-    while todo:
-        try:
-            with os.scandir(todo.pop()) as scan:
-                for entry in scan:
-                    count += 1
-                    if count > entries:
-                        return None
-                    try:
-                        total += entry.stat(follow_symlinks=False).st_blocks * 512
-                        if entry.is_dir(follow_symlinks=False):
-                            todo.append(entry.path)
-                    except OSError:
-                        continue
-        except OSError:  # removed or renamed since it was listed, or not readable
-            return None
+    following links (``open_below``) or recursing; None once more than ``entries`` of them are
+    counted, or if a folder cannot be read or is gone when the walk reaches it (a folder renamed
+    over and over hid its files from every walk that skipped it)."""
+    total, count, todo = 0, 0, [""]
+    try:
+        root = os.open(folder, FOLDER)
+    except OSError:
+        return None
+    try:
+        while todo:
+            relative = todo.pop()
+            fd = open_below(root, relative) if relative else os.dup(root)
+            try:
+                with os.scandir(fd) as scan:
+                    for entry in scan:
+                        count += 1
+                        if count > entries:
+                            return None
+                        try:
+                            info = entry.stat(follow_symlinks=False)
+                        except OSError:
+                            continue
+                        total += info.st_blocks * 512
+                        if stat.S_ISDIR(info.st_mode):
+                            todo.append(f"{relative}/{entry.name}" if relative else entry.name)
+            finally:
+                os.close(fd)
+    except OSError:  # removed, renamed or swapped since it was listed, or not readable
+        return None
+    finally:
+        os.close(root)
     return total
 
 
@@ -185,7 +262,7 @@ class MemoryWatch:
         self.folder, self.disk, self.entries = folder, disk, entries
         self.full = None  # what filled up: "memory", "disk" or "descriptors"
         self._misses = 0  # readings of the folder in a row that could not be made
-        self._shared = 0  # the last reading of shared_memory
+        self._unheld = 0  # the last reading of shared_memory and socket_memory
         try:
             self._pidfd = os.pidfd_open(root)
         except ProcessLookupError:  # ended already: nothing to watch
@@ -214,11 +291,12 @@ class MemoryWatch:
             "together and were stopped"
         )
 
-    def _shared_memory(self, tick, pids):
-        """``shared_memory(pids)`` read every DISK_EVERY intervals (it starts a process)."""
+    def _unheld_memory(self, tick, pids):
+        """The memory that no process of ``pids`` holds (System V segments, socket queues), read
+        every DISK_EVERY intervals (it starts processes)."""
         if (tick - 1) % DISK_EVERY == 0:
-            self._shared = shared_memory(pids)
-        return self._shared
+            self._unheld = shared_memory(pids) + socket_memory(pids)
+        return self._unheld
 
     def _disk_full(self, tick, deleted):
         """Whether the folder's files and the deleted files held open pass ``disk``. A folder
@@ -249,7 +327,7 @@ class MemoryWatch:
             held = held_open(pids, self.entries)
             if held is None:
                 self.full = "descriptors"
-            elif resident(pids) + held[0] + self._shared_memory(tick, pids) > self.limit:
+            elif resident(pids) + held[0] + self._unheld_memory(tick, pids) > self.limit:
                 self.full = "memory"
             elif self._disk_full(tick, held[1]):
                 self.full = "disk"
