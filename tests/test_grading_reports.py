@@ -245,11 +245,20 @@ def test_notebooks_are_found_however_deep_in_a_stable_order_without_entering_lin
 def test_a_learner_with_more_notebooks_than_the_limit_gets_one_line_and_none_graded(
     tmp_path, capsys
 ):
-    """80,000 empty files in one folder took a batch 8 minutes and the grader 230 MiB more."""
+    """80,000 empty files in one folder took a batch 8 minutes and the grader 230 MiB more;
+    200,000, once the batch refused them, still 140 MiB more to list them all. The walk now
+    lists one more than the limit of each learner, however many there are, however deep."""
     folder = tmp_path / "subs"
-    (folder / "mallory").mkdir(parents=True)
-    for index in range(grading.MAX_NOTEBOOKS + 1):
+    (folder / "mallory" / "deeper").mkdir(parents=True)
+    for index in range(grading.MAX_NOTEBOOKS + 20):
         (folder / "mallory" / f"e{index:02d}.ipynb").write_text("{}")
+        (folder / "mallory" / "deeper" / f"e{index:02d}.ipynb").write_text("{}")
+    (folder / "alice").mkdir()
+    (folder / "alice" / "a.ipynb").write_text("{}")
+    found = submissions([folder])
+    assert found[0] == folder / "alice" / "a.ipynb"
+    assert found[1:] == sorted((folder / "mallory").glob("*.ipynb"))[: grading.MAX_NOTEBOOKS + 1]
+    (folder / "alice" / "a.ipynb").unlink()
     started = time.monotonic()
     assert main(["grade", str(folder)]) == 2  # nothing graded
     assert time.monotonic() - started < 5  # no kernel started, no file read
@@ -257,10 +266,10 @@ def test_a_learner_with_more_notebooks_than_the_limit_gets_one_line_and_none_gra
     assert row == [
         "mallory",
         "0",
-        f"e00.ipynb: not graded: {grading.MAX_NOTEBOOKS + 1} notebooks of this learner, more "
-        f"than {grading.MAX_NOTEBOOKS}; none of them was graded",
+        f"e00.ipynb: not graded: more than {grading.MAX_NOTEBOOKS} notebooks of this learner; "
+        "none of them was graded",
     ]
-    paths = [folder / "alice" / "a.ipynb", *sorted((folder / "mallory").iterdir())]
+    paths = [folder / "alice" / "a.ipynb", *sorted((folder / "mallory").glob("*.ipynb"))]
     kept, refused = grading.within_limit(paths, [folder])
     assert kept == paths[:1] and [r.path for r in refused] == [str(paths[1])]
 
@@ -275,6 +284,33 @@ def test_a_folder_named_like_a_notebook_gets_its_own_reason(tmp_path, kind):
     with pytest.raises(GradingError) as raised:
         read_submission(path)
     assert raised.value.reason == "cannot be graded: a folder, not a notebook"
+
+
+@pytest.mark.parametrize("kind", ["link", "FIFO", "socket", "device", "folder"])
+def test_what_is_not_a_regular_file_is_refused_without_being_opened(tmp_path, kind, monkeypatch):
+    """An archive unpacked by root can hold a device node, and opening a device can act (a
+    watchdog device arms a reboot): the grader opened the file, then refused it."""
+    path = tmp_path / "Gradient_Checking.ipynb"
+    if kind == "link":
+        path.symlink_to(tmp_path / "elsewhere.ipynb")
+    elif kind == "device":
+        if os.geteuid() != 0:
+            pytest.skip("only root makes device nodes")
+        os.mknod(path, 0o600 | stat.S_IFCHR, os.makedev(1, 3))  # /dev/null's numbers
+    else:
+        not_regular(kind, path)
+    opened = []
+    real_open = os.open
+    monkeypatch.setattr(
+        grading.os, "open", lambda name, *a, **k: opened.append(name) or real_open(name, *a, **k)
+    )
+    with pytest.raises(GradingError) as raised:
+        read_submission(path)
+    assert raised.value.reason == {
+        "link": "cannot be graded: a link, not a notebook",
+        "folder": "cannot be graded: a folder, not a notebook",
+    }.get(kind, "cannot be graded: not a regular file")
+    assert opened == []
 
 
 # 2. The gradebook: written, or one error naming it; the rest of the report is written anyway.
