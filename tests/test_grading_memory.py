@@ -301,8 +301,8 @@ def test_a_kernel_that_fills_its_scratch_folder_is_stopped(blank, tmp_path, monk
 
 # Memory in no process's resident set, 512 MiB of it: memfd files written, never mapped (6 GiB
 # of them took two seconds and went unseen), System V segments filled, then detached (4 GiB
-# went unseen until the kernel ended), and Unix sockets filled (4.5 GiB unseen); the last two read
-# with nsenter, so only when the grader is root.
+# went unseen until the kernel ended), and sockets filled (4.5 GiB in Unix sockets unseen); all but
+# the first read with nsenter, so only when the grader is root.
 UNSEEN_MEMORY = {
     "memfd files": """
 import os, time
@@ -342,6 +342,21 @@ while queued < 512 << 20 and len(held) < 450:
         except BlockingIOError:
             pass
     held.append(pair)
+time.sleep(60)
+""",
+    "loopback TCP queues": """
+import socket, time
+server = socket.create_server(("127.0.0.1", 0), backlog=512)
+held, queued = [], 0
+while queued < 512 << 20 and len(held) < 450:
+    client = socket.create_connection(server.getsockname())
+    held += [client, server.accept()[0]]
+    client.setblocking(False)
+    try:
+        while True:
+            queued += client.send(bytes(1 << 16))
+    except BlockingIOError:
+        pass
 time.sleep(60)
 """,
 }

@@ -159,15 +159,16 @@ def shared_memory(pids):
 
 
 def socket_memory(pids):
-    """The bytes queued in the Unix sockets of the sandbox's network namespace, as the kernel
-    charges them to their senders (ss's Send-Q): data written to a socket that nobody reads is
-    in no process's memory, and 500 socket pairs held 4.5 GiB unseen. Only as root."""
+    """The bytes queued in the sockets of the sandbox's network namespace (Unix, TCP, UDP and
+    the rest: ss's Recv-Q and Send-Q together, which can count a Unix socket's bytes twice, at
+    its receiver's and as its sender's charge): data written to a socket that nobody reads is in
+    no process's memory, and 500 Unix socket pairs held 4.5 GiB unseen. Only as root."""
     total = 0
-    for listing in _in_namespaces(pids, "net", "ss", "--unix", "--all", "--numeric", "-H"):
+    for listing in _in_namespaces(pids, "net", "ss", "-H", "--all", "--numeric", "-A", "all"):
         for row in listing.splitlines():
             fields = row.split()  # netid, state, Recv-Q, Send-Q, addresses
-            if len(fields) > 3 and fields[3].isdigit():
-                total += int(fields[3])
+            if len(fields) > 3 and fields[2].isdigit() and fields[3].isdigit():
+                total += int(fields[2]) + int(fields[3])
     return total
 
 
