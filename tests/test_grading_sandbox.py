@@ -330,6 +330,33 @@ print("a plain child", subprocess.run(["true"]).returncode)
     ], done.stderr[-500:]
 
 
+def test_the_kernel_can_write_its_tmp_and_start_a_pool_of_processes(tmp_path):
+    """/tmp and /dev/shm were root's, 0755: tempfile, multiprocessing's pools and locks failed
+    with EACCES in the sandbox. Now both are the sandbox's own tmpfs, of bounded size."""
+    code = """
+import multiprocessing, os, tempfile
+with tempfile.NamedTemporaryFile() as handle:
+    handle.write(bytes(1 << 20))
+if __name__ == "__main__":
+    with multiprocessing.get_context("spawn").Pool(2) as pool:
+        print(pool.map(abs, [-1, -2]))
+    with multiprocessing.Lock():
+        print("locked")
+    for folder in ("/tmp", "/dev/shm"):
+        info = os.statvfs(folder)
+        print(folder, info.f_blocks * info.f_frsize >> 20, "MiB")
+"""
+    scratch = tmp_path / "scratch"
+    argv = in_a_sandbox(scratch, 30)
+    (scratch / "work" / "probe.py").write_text(code)
+    done = subprocess.run(
+        [*argv, sys.executable, "probe.py"], capture_output=True, text=True, timeout=60
+    )
+    assert done.stdout.splitlines() == ["[1, 2]", "locked", "/tmp 256 MiB", "/dev/shm 64 MiB"], (
+        done.stderr[-500:]
+    )
+
+
 PEAK = """
 import json, resource, sys
 from tests.grading.grade import _grade, grade, read_submission

@@ -171,7 +171,9 @@ def sandbox_argv(bwrap, scratch, cwd, cpu_seconds, user, allowed=()):
     else:
         argv += ["--unshare-user"]
     # /tmp first: the Python environment may live below it (a clone in a temporary folder).
-    argv += ["--dev", "/dev", "--proc", "/proc", "--size", str(256 << 20), "--tmpfs", "/tmp"]
+    # /tmp and /dev/shm (multiprocessing's semaphores) writable by the sandbox's user, as usual
+    argv += ["--dev", "/dev", "--proc", "/proc", "--perms", "1777", "--size", str(256 << 20)]
+    argv += ["--tmpfs", "/tmp", "--perms", "1777", "--size", str(64 << 20), "--tmpfs", "/dev/shm"]
     for path in _readable_roots():
         argv += _parents(path) + ["--ro-bind", path, path]
     for folder in hidden_packages(allowed) + foreign_packages():
