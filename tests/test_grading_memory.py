@@ -21,7 +21,7 @@ import nbformat
 import pytest
 
 from tests.grading import grade as grading
-from tests.grading import sandbox
+from tests.grading import sandbox, watchdog
 from tests.grading.assignments import ASSIGNMENTS, ROOT
 from tests.grading.release import release
 from tests.hostile_submissions import slug
@@ -427,3 +427,38 @@ def test_memory_outside_the_resident_sets_counts_against_the_kernels(
         "\n".join(result.cut_off)
     ), result.cut_off
     assert result.score == 0 < result.max_score
+
+
+# Memory that no reading of /proc shows, only the kernel's memory cgroup: its tmpfs /tmp and
+# /dev/shm filled (318 MiB; the attacker's were pipes holding huge pages after vmsplice, datagrams
+# of closed sockets, epoll's watches: 4 GiB of each)
+IN_THE_CGROUP_ONLY = """
+import time
+for folder, size in (("/tmp", 255), ("/dev/shm", 63)):
+    with open(f"{folder}/fill", "wb") as handle:
+        for _ in range(size):
+            handle.write(bytes(1 << 20))
+time.sleep(60)
+"""
+
+
+@pytest.mark.skipif(
+    watchdog._cgroup_parent() is None,
+    reason="no memory cgroup can be made here (as root, with cgroup v1's memory hierarchy or "
+    "cgroup v2's memory controller)",
+)
+def test_memory_only_the_cgroup_counts_stops_the_kernel(blank, tmp_path, monkeypatch):
+    """Against a bound of 300 MiB: the system stops the kernel, the report says so, and the
+    kernel's cgroup is gone afterwards."""
+    monkeypatch.setattr(grading, "KERNEL_MEMORY", 300 << 20)
+    monkeypatch.setattr(grading, "CGROUP_MARGIN", 0)
+    parent, _ = watchdog._cgroup_parent()
+    before = sorted(parent.glob("grading-*"))
+    path = with_cell(blank, IN_THE_CGROUP_ONLY, tmp_path / "cgroup" / "GC.ipynb")
+    result = grading.grade(path, timeout=30, budget=60, isolation=sandbox.find_isolation())
+    assert (
+        "the kernel's processes charged more than 0.293 GiB of memory (page tables, pipes and "
+        "kernel objects included) and the system stopped them" in result.cut_off
+    ), result.cut_off
+    assert result.score == 0 < result.max_score
+    assert sorted(parent.glob("grading-*")) == before

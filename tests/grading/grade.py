@@ -63,6 +63,9 @@ CHECKS_BUDGET = 60  # seconds for all the hidden checks of a notebook together
 KERNEL_MEMORY = sandbox.LIMITS["RLIMIT_AS"]
 # bytes and files that a kernel may write into its scratch folder together (watchdog.MemoryWatch)
 KERNEL_DISK, KERNEL_FILES = 1 << 30, 100_000
+# What a kernel's memory cgroup allows beyond KERNEL_MEMORY (page cache, kernel objects): the
+# watch, which says what filled up, stops a kernel first where it can see the memory
+CGROUP_MARGIN = 512 << 20
 # The kernel draws no figure (a figure is displayed as its text instead): the grader drops every
 # output, and rendering the figures to PNG took 0.3 to 0.6 of the 2 to 3.5 core-seconds that
 # grading Gradient Checking takes on 2 cores.
@@ -266,9 +269,11 @@ def grade(path, timeout=60, budget=300, isolation=None):
     return _grade(path, notebook, assignment, timeout, budget, isolation)
 
 
-def _grade(path, notebook, assignment, timeout, budget, isolation, started=None):
+def _grade(path, notebook, assignment, timeout, budget, isolation, started=None, cgroup=None):
     """Grade ``notebook``, read from ``path``, of ``assignment``: the work of ``grade``.
-    ``started`` is called with the process group of the kernel once it has started."""
+    ``started`` is called with the process group of the kernel once it has started. The kernel
+    runs in the memory cgroup ``cgroup`` (made and removed here if None: the caller removes its
+    own, so that a cgroup outlives no killed process)."""
     notebook.cells = graded_cells(notebook.cells, assignment.exercises)
     result = Result(notebook=str(path), assignment=assignment.name)
     result.isolation = isolation.description
@@ -295,13 +300,15 @@ def _grade(path, notebook, assignment, timeout, budget, isolation, started=None)
             resources={"metadata": {"path": str(cwd)}},
             log=QUIET,  # the report says which cells were cut off
         )
+        own = cgroup is None
+        cgroup = watchdog.MemoryCgroup(KERNEL_MEMORY + CGROUP_MARGIN) if own else cgroup
         watch = None
         try:
             with (
                 client.setup_kernel(
                     stdout=subprocess.DEVNULL,
                     stderr=subprocess.DEVNULL,
-                    preexec_fn=_kernel_preexec(),
+                    preexec_fn=_kernel_preexec(cgroup.join),
                 ),
                 watchdog.MemoryWatch(
                     km.provisioner.pid,
@@ -342,8 +349,16 @@ def _grade(path, notebook, assignment, timeout, budget, isolation, started=None)
                 client.kc.stop_channels()
             run_sync(km.shutdown_kernel)(now=True)
             km.context.destroy(linger=0)  # every socket of this grading, so no descriptor leaks
+            ran_out = cgroup.ran_out
+            if own:
+                cgroup.close()
     if watch is not None and watch.tripped:
         result.cut_off.append(watch.message)
+    elif ran_out:
+        result.cut_off.append(
+            f"the kernel's processes charged more than {cgroup.limit / 2**30:.3g} GiB of memory "
+            "(page tables, pipes and kernel objects included) and the system stopped them"
+        )
     if scratch_folder.problem:  # the grade stands; the instructor learns what is left where
         result.cut_off.append(scratch_folder.problem)
     for name, max_points in assignment.exercises.items():
@@ -495,11 +510,12 @@ def _die_with_parent():
         _PRCTL(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
-def _kernel_preexec():
+def _kernel_preexec(join=lambda: None):
     """What the kernel's process does between fork and exec: die with this grader's thread
     (bubblewrap's --die-with-parent does the same for the sandbox, and without one, for
-    ``--no-sandbox``, this is what ends the kernel), and get back the data limit that the grader's
-    child set for itself (the kernel has its own limits, ``sandbox.LIMITS``)."""
+    ``--no-sandbox``, this is what ends the kernel), get back the data limit that the grader's
+    child set for itself (the kernel has its own limits, ``sandbox.LIMITS``), and ``join`` its
+    memory cgroup."""
     parent = os.getpid()
     data = resource.getrlimit(resource.RLIMIT_DATA)[1]
 
@@ -508,11 +524,12 @@ def _kernel_preexec():
         if os.getppid() != parent:  # the grader ended before the line above
             os._exit(1)
         resource.setrlimit(resource.RLIMIT_DATA, (data, data))
+        join()
 
     return preexec
 
 
-def _child(report, path, timeout, budget, isolation, memory, environment, private):
+def _child(report, path, timeout, budget, isolation, memory, environment, private, cgroup):
     """Grade ``path`` in this child process; send its outcome as JSON on the pipe ``report``."""
     _die_with_parent()  # the forkserver, which ends when the grader does
     os.environ.clear()
@@ -529,7 +546,7 @@ def _child(report, path, timeout, budget, isolation, memory, environment, privat
         def started(group):
             report.send_bytes(json.dumps({"kernel": group}).encode())
 
-        result = _grade(path, notebook, assignment, timeout, budget, isolation, started)
+        result = _grade(path, notebook, assignment, timeout, budget, isolation, started, cgroup)
         outcome = {"result": asdict(result)}
     except GradingError as error:
         outcome = {"error": error.reason}
@@ -545,7 +562,8 @@ def _in_child(path, timeout, budget, isolation, memory):
     context = _context()
     deadline = budget + CHECKS_BUDGET + CHILD_MARGIN
     folder = sandbox.ScratchFolder(prefix="grading-")  # a killed child leaves its scratch in it
-    with folder as private:
+    cgroup = watchdog.MemoryCgroup(KERNEL_MEMORY + CGROUP_MARGIN)  # and its kernel's cgroup
+    with folder as private, contextlib.closing(cgroup):
         reader, writer = context.Pipe(duplex=False)
         child = context.Process(
             target=_child,
@@ -558,6 +576,7 @@ def _in_child(path, timeout, budget, isolation, memory):
                 memory,
                 dict(os.environ),
                 private,
+                cgroup,
             ),
             daemon=True,
         )

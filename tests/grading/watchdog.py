@@ -14,13 +14,17 @@ more than ``entries``: each file's size is bounded (RLIMIT_FSIZE), their number 
 submission could fill the grader's disk. The folder is read every ``DISK_EVERY`` intervals.
 """
 
+import contextlib
 import ctypes
 import errno
 import os
+import secrets
 import signal
 import stat
 import subprocess
 import threading
+import time
+from pathlib import Path
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
 DISK_EVERY = 10  # intervals between two readings of the folder
@@ -413,3 +417,96 @@ class MemoryWatch:
         if self._pidfd is not None:
             os.close(self._pidfd)
         return False
+
+
+CGROUPS = Path("/sys/fs/cgroup")
+
+
+def _cgroup_parent():
+    """(folder, version) under which this process can make a memory cgroup: its own cgroup of
+    v1's memory hierarchy, or the root of cgroup v2 where that enables the memory controller;
+    None if neither, or if this process is not root."""
+    if os.geteuid() != 0:
+        return None
+    try:
+        lines = Path("/proc/self/cgroup").read_text().splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        _, controllers, path = (line.split(":", 2) + ["", ""])[:3]
+        folder = CGROUPS / "memory" / path.lstrip("/")
+        if "memory" in controllers.split(",") and (folder / "memory.limit_in_bytes").is_file():
+            return folder, 1
+    try:
+        if "memory" in (CGROUPS / "cgroup.subtree_control").read_text().split():
+            return CGROUPS, 2
+    except OSError:
+        pass
+    return None
+
+
+class MemoryCgroup:
+    """A memory cgroup of one kernel's own, bounded to ``limit`` bytes, where the grader is root
+    and can make one (cgroup v2, or v1's memory hierarchy); elsewhere ``folder`` is None and
+    nothing is done. It bounds what no reading of /proc shows whole: a kernel's processes charge
+    it with their page tables, the pages a pipe holds after vmsplice, socket buffers, epoll's
+    watches and the like (4 GiB of each passed the watch), and the kernel's own OOM killer
+    stops them past it. ``join`` (in the kernel's process, between fork and exec) puts the
+    calling process in it; ``close`` kills what is left in it and removes it."""
+
+    def __init__(self, limit):
+        self.limit, self.folder, found = limit, None, _cgroup_parent()
+        if found is None:
+            return
+        parent, self.version = found
+        folder = parent / f"grading-{secrets.token_hex(8)}"
+        try:
+            folder.mkdir()
+            (folder / ("memory.max" if self.version == 2 else "memory.limit_in_bytes")).write_text(
+                str(limit)
+            )
+        except OSError:
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+            return
+        self.folder = folder
+
+    def join(self):
+        if self.folder is not None:
+            with contextlib.suppress(OSError), open(self.folder / "cgroup.procs", "w") as handle:
+                handle.write("0")
+
+    @property
+    def ran_out(self):
+        """Whether the OOM killer stopped a process of it."""
+        if self.folder is None:
+            return False
+        name = "memory.events" if self.version == 2 else "memory.oom_control"
+        try:
+            for line in (self.folder / name).read_text().splitlines():
+                key, _, value = line.partition(" ")
+                if key == "oom_kill" and value.strip().isdigit():
+                    return int(value) > 0
+        except OSError:
+            pass
+        return False
+
+    def close(self, seconds=5):
+        if self.folder is None:
+            return
+        ends = time.monotonic() + seconds
+        while True:
+            try:
+                pids = (self.folder / "cgroup.procs").read_text().split()
+            except OSError:
+                pids = []
+            for pid in pids:
+                with contextlib.suppress(OSError, ValueError):
+                    os.kill(int(pid), signal.SIGKILL)
+            try:
+                self.folder.rmdir()
+                return
+            except OSError:
+                if time.monotonic() > ends:
+                    return  # left for the system; it holds no process that runs
+                time.sleep(0.05)
