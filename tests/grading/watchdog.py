@@ -12,6 +12,11 @@ Given a ``folder`` (the sandbox's scratch copy, where all it may write lies) and
 it also kills the tree once the files there take more than ``disk`` bytes together, or number
 more than ``entries``: each file's size is bounded (RLIMIT_FSIZE), their number is not, and one
 submission could fill the grader's disk. The folder is read every ``DISK_EVERY`` intervals.
+
+Memory that no resident set shows counts too, read every ``DISK_EVERY`` intervals: memfd and
+deleted files held open or mapped, page tables, System V segments and socket queues (the last
+three kinds, and mapped files, only as root). What no reading of /proc shows whole (pages a pipe
+holds, kernel objects) only a ``MemoryCgroup`` bounds, where the grader can make one.
 """
 
 import contextlib
