@@ -322,7 +322,10 @@ def test_json_output_has_the_documented_fields(capsys):
     assert set(report["exercises"][0]) == {"name", "points", "max_points", "passed", "message"}
 
 
-def test_a_folder_of_three_learners_gives_the_right_gradebook(tmp_path, released, capsys):
+def test_a_folder_of_four_learners_gives_the_right_gradebook(tmp_path, released, capsys):
+    """Dave hands in three copies of one notebook: none counts, and only the first whose
+    assignment is known is graded (30 copies of a notebook that spent its budget kept a job busy
+    for 30 budgets)."""
     folder = tmp_path / "submissions"
     name = GRADIENT_CHECKING.notebook
     write(nbformat.read(GRADIENT_CHECKING.path, as_version=4), folder / "alice" / name)
@@ -330,9 +333,13 @@ def test_a_folder_of_three_learners_gives_the_right_gradebook(tmp_path, released
     write(nbformat.read(blank, as_version=4), folder / "bob" / name)
     broken = with_solution(GRADIENT_CHECKING, "gradient_check_n", "    difference = 0.0")
     write(broken, folder / "carol" / name)
+    for copy in ("", "old", "older"):
+        write(nbformat.read(GRADIENT_CHECKING.path, as_version=4), folder / "dave" / copy / name)
     assert main(["grade", str(folder)]) == 0
     table = capsys.readouterr().out
-    assert table.count("total") == 3
+    assert table.count("total") == 6
+    stopped = "was stopped: the learner has another notebook of this assignment"
+    assert table.count(stopped) == 2 * (1 + len(GRADIENT_CHECKING.exercises))  # note, exercises
     with open(folder / "gradebook.csv", newline="") as handle:
         rows = list(csv.reader(handle))
     assert rows == [
@@ -348,6 +355,12 @@ def test_a_folder_of_three_learners_gives_the_right_gradebook(tmp_path, released
         ["alice", "1", "1", "2", "4", "8", ""],
         ["bob", "0", "0", "0", "0", "0", ""],
         ["carol", "1", "1", "2", "0", "4", ""],
+        [
+            "dave",
+            *["0"] * 5,
+            f"3 notebooks of gradient_checking ({name}, old/{name}, older/{name}): none counted; "
+            "keep one",
+        ],
     ]
 
 

@@ -13,6 +13,7 @@ from tests.grading.grade import (
     OutputError,
     as_json,
     grade_all,
+    learner_of,
     submissions,
     table,
     visible,
@@ -112,7 +113,11 @@ def main(argv=None):
         print(f"error: {error}", file=sys.stderr)
         return 2
     paths, refused = within_limit(paths, args.paths)
-    outcomes = grade_all(paths, args.timeout, args.jobs, args.budget, isolation) + refused
+    learners = [learner_of(path, args.paths) for path in paths]
+    outcomes = (
+        grade_all(paths, args.timeout, args.jobs, args.budget, isolation, learners=learners)
+        + refused
+    )
     results = [o for o in outcomes if not isinstance(o, GradingError)]
     if results:
         print(isolation.description, file=sys.stderr)

@@ -447,7 +447,7 @@ def within_limit(paths, roots, limit=MAX_NOTEBOOKS):
     return [p for p, learner in zip(paths, learners, strict=True) if learner not in over], refused
 
 
-def grade_all(paths, timeout=60, jobs=2, budget=300, isolation=None, memory=None):
+def grade_all(paths, timeout=60, jobs=2, budget=300, isolation=None, memory=None, learners=None):
     """Grade every notebook; return a list of Result or GradingError, in the order given.
 
     Each notebook is graded in a child process of its own, ``jobs`` at a time, whose data may
@@ -455,18 +455,32 @@ def grade_all(paths, timeout=60, jobs=2, budget=300, isolation=None, memory=None
     its deadline (the budget, the checks' time and CHILD_MARGIN seconds). Whatever goes wrong
     with one submission, even a kernel that fills its grader's memory, is that submission's line
     of the report: the others are graded all the same.
+
+    Given ``learners`` (one per path), a notebook of an assignment that the same learner's
+    notebook graded before or beside it is of is stopped as soon as its child names the
+    assignment: none of them would count (``write_gradebook``), and 30 copies of a notebook that
+    spends its budget kept a job busy for 30 budgets.
     """
     isolation = isolation or sandbox.find_isolation()
     memory = GRADER_MEMORY if memory is None else memory
+    claimed, lock = set(), threading.Lock()
 
-    def attempt(path):
+    def attempt(path, learner):
+        def taken(assignment):  # whether another notebook of the learner claimed it
+            with lock:
+                if learner is None or (learner, assignment) not in claimed:
+                    claimed.add((learner, assignment))
+                    return False
+                return True
+
         try:
-            return _in_child(path, timeout, budget, isolation, memory)
+            return _in_child(path, timeout, budget, isolation, memory, taken)
         except Exception as error:  # a failure of the grader's own on this file: say so
             return GradingError(path, f"not graded: the grader failed ({type(error).__name__})")
 
+    learners = [None] * len(paths) if learners is None else learners
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        return list(pool.map(attempt, paths))
+        return list(pool.map(attempt, paths, learners))
 
 
 def _data_size(pid):
@@ -557,8 +571,9 @@ def _child(report, path, timeout, budget, isolation, memory, environment, privat
     report.send_bytes(json.dumps(outcome).encode())
 
 
-def _in_child(path, timeout, budget, isolation, memory):
-    """Grade ``path`` in a child process; its Result, or a GradingError, whatever happens."""
+def _in_child(path, timeout, budget, isolation, memory, taken=lambda assignment: False):
+    """Grade ``path`` in a child process; its Result, or a GradingError, whatever happens. Once
+    the child names the assignment, ``taken(name)`` says whether to stop it there."""
     context = _context()
     deadline = budget + CHECKS_BUDGET + CHILD_MARGIN
     folder = sandbox.ScratchFolder(prefix="grading-")  # a killed child leaves its scratch in it
@@ -588,8 +603,8 @@ def _in_child(path, timeout, budget, isolation, memory):
         finally:
             writer.close()
         ends = time.monotonic() + deadline
-        reports, late, full = {}, False, False
-        while not FINAL & reports.keys():
+        reports, late, full, duplicate = {}, False, False, False
+        while not FINAL & reports.keys() and not duplicate:
             left = ends - time.monotonic()
             if left <= 0:
                 late = True
@@ -604,6 +619,7 @@ def _in_child(path, timeout, budget, isolation, memory):
                     break
                 report = json.loads(reader.recv_bytes(RESULT_BYTES))
                 reports.update(report if type(report) is dict and len(report) == 1 else {})
+                duplicate = "assignment" in report and taken(str(report["assignment"]))
             except (EOFError, OSError, ValueError):  # ended, or said something it should not
                 break
         ended = [child.sentinel]
@@ -620,7 +636,7 @@ def _in_child(path, timeout, budget, isolation, memory):
             status = child.exitcode
         reader.close()
         stderr = _tail(Path(private, "stderr"))
-    stopped = "full" if full else "late" if late else None
+    stopped = "full" if full else "late" if late else "duplicate" if duplicate else None
     outcome = _outcome(path, reports, stopped, status, deadline, memory, stderr)
     if folder.problem and isinstance(outcome, Result):
         outcome.cut_off.append(folder.problem)
@@ -629,7 +645,7 @@ def _in_child(path, timeout, budget, isolation, memory):
     return outcome
 
 
-def in_this_process(path, timeout, budget, isolation, memory):
+def in_this_process(path, timeout, budget, isolation, memory, taken=None):
     """Grade ``path`` as ``_in_child`` does, but in this process, without its bounds: for a test
     that changes a check here (a child loads the checks afresh)."""
     try:
@@ -653,6 +669,8 @@ def _outcome(path, reports, stopped, status, deadline, memory, stderr):
         what = f"ran out of its {size} of memory (the kernel flooded it)"
     elif stopped == "late":
         what = f"was stopped after {deadline:.0f} s, its time limit"
+    elif stopped == "duplicate":
+        what = "was stopped: the learner has another notebook of this assignment"
     elif status is not None and status < 0:
         name = signal.Signals(-status).name
         what = f"was killed by {name}" + (
