@@ -619,7 +619,8 @@ def _in_child(path, timeout, budget, isolation, memory, taken=lambda assignment:
                     break
                 report = json.loads(reader.recv_bytes(RESULT_BYTES))
                 reports.update(report if type(report) is dict and len(report) == 1 else {})
-                duplicate = "assignment" in report and taken(str(report["assignment"]))
+                named = type(report) is dict and "assignment" in report
+                duplicate = named and taken(str(report["assignment"]))
             except (EOFError, OSError, ValueError):  # ended, or said something it should not
                 break
         ended = [child.sentinel]
