@@ -452,8 +452,13 @@ def test_memory_only_the_cgroup_counts_stops_the_kernel(blank, tmp_path, monkeyp
     kernel's cgroup is gone afterwards."""
     monkeypatch.setattr(grading, "KERNEL_MEMORY", 300 << 20)
     monkeypatch.setattr(grading, "CGROUP_MARGIN", 0)
-    parent, _ = watchdog._cgroup_parent()
-    before = sorted(parent.glob("grading-*"))
+    made, cgroup = [], watchdog.MemoryCgroup  # this grading's (other tests make theirs)
+
+    def recorded(limit):
+        made.append(cgroup(limit))
+        return made[-1]
+
+    monkeypatch.setattr(grading.watchdog, "MemoryCgroup", recorded)
     path = with_cell(blank, IN_THE_CGROUP_ONLY, tmp_path / "cgroup" / "GC.ipynb")
     result = grading.grade(path, timeout=30, budget=60, isolation=sandbox.find_isolation())
     assert (
@@ -461,4 +466,4 @@ def test_memory_only_the_cgroup_counts_stops_the_kernel(blank, tmp_path, monkeyp
         "kernel objects included) and the system stopped them" in result.cut_off
     ), result.cut_off
     assert result.score == 0 < result.max_score
-    assert sorted(parent.glob("grading-*")) == before
+    assert len(made) == 1 and made[0].folder is not None and not made[0].folder.exists()
