@@ -254,6 +254,16 @@ ROOT_ONLY = {"System V segments", "memfd files still mapped", "socket queues"}
 ROOT_ONLY |= {"loopback TCP queues", "deleted files still mapped"}
 
 
+# libc's mmap, for a kernel's cell (Python's mmap keeps a descriptor of the file it maps)
+MMAP = """
+import ctypes, time
+libc = ctypes.CDLL(None)
+libc.mmap.restype = ctypes.c_void_p
+libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int]
+libc.mmap.argtypes += [ctypes.c_int, ctypes.c_long]
+"""
+
+
 # Files under the sandbox's size limit per file (RLIMIT_FSIZE), but many of them: written
 # everywhere the kernel may write (its working folder, its home), one level down or more.
 FILLS = {
@@ -277,14 +287,9 @@ for i in range(6):
     held.append(fd)
 time.sleep(60)
 """,
-    # Deleted files with no descriptor open: each mapped, one page of it (libc's mmap: Python's
-    # keeps a descriptor)
-    "deleted files still mapped": """
-import ctypes, os, time
-libc = ctypes.CDLL(None)
-libc.mmap.restype = ctypes.c_void_p
-libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int]
-libc.mmap.argtypes += [ctypes.c_int, ctypes.c_long]
+    # Deleted files with no descriptor open: each mapped, one page of it
+    "deleted files still mapped": MMAP
+    + """import os
 for i in range(6):
     fd = os.open(f"big{i}", os.O_CREAT | os.O_RDWR, 0o600)
     os.posix_fallocate(fd, 0, 8 << 20)
@@ -352,12 +357,8 @@ time.sleep(60)
 """,
     # 512 MiB written into Unix socket pairs that nobody reads (fewer where the host's socket
     # buffers are small: 450 pairs of 416 KiB each way, 374 MiB, the kernel's own memory above)
-    "memfd files still mapped": """
-import ctypes, os, time
-libc = ctypes.CDLL(None)
-libc.mmap.restype = ctypes.c_void_p
-libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int]
-libc.mmap.argtypes += [ctypes.c_int, ctypes.c_long]
+    "memfd files still mapped": MMAP
+    + """import os
 for i in range(8):
     fd = os.memfd_create(f"m{i}")
     os.posix_fallocate(fd, 0, 64 << 20)
@@ -367,13 +368,8 @@ time.sleep(60)
 """,
     # 60,000 pages of zeros, each 1 GiB from the next: a page of page table and one of page
     # directory each, 470 MiB (no resident set shows the zero page)
-    "page tables": """
-import ctypes, time
-libc = ctypes.CDLL(None)
-libc.mmap.restype = ctypes.c_void_p
-libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int]
-libc.mmap.argtypes += [ctypes.c_int, ctypes.c_long]
-for i in range(60000):
+    "page tables": MMAP
+    + """for i in range(60000):
     # PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE
     address = libc.mmap((1 << 40) + (i << 30), 4096, 1, 0x2 | 0x20 | 0x100000, -1, 0)
     ctypes.string_at(address, 1)

@@ -83,13 +83,35 @@ def resident(pids):
     return total
 
 
+class _Unlisted:
+    """Bytes in files that no folder shows, read through the /proc links that lead to them, each
+    file counted once however many lead to it: memory in memfd files, disk in deleted files."""
+
+    def __init__(self):
+        self.memory, self.disk, self._seen = 0, 0, set()
+
+    def add(self, link, memfd):
+        try:
+            info = os.stat(link)
+        except OSError:
+            return
+        key = (info.st_dev, info.st_ino)
+        if not stat.S_ISREG(info.st_mode) or key in self._seen:
+            return
+        self._seen.add(key)
+        if memfd:
+            self.memory += info.st_blocks * 512
+        elif info.st_nlink == 0:
+            self.disk += info.st_blocks * 512
+
+
 def held_open(pids, most):
     """(bytes, bytes) that ``pids`` hold in files no folder shows: memory in memfd files, and
     disk (or the sandbox's /tmp) in files deleted while open. Neither is resident memory nor an
     entry of the scratch folder, so neither bound saw them: 6 GiB of memfd files, or 1.5 GiB of
     deleted files, took seconds. Each file counts once, however many descriptors hold it; None
     once more than ``most`` descriptors are open."""
-    memory, disk, seen, count = 0, 0, set(), 0
+    files, count = _Unlisted(), 0
     for pid in pids:
         try:
             descriptors = os.listdir(f"/proc/{pid}/fd")
@@ -101,18 +123,11 @@ def held_open(pids, most):
         for fd in descriptors:
             path = f"/proc/{pid}/fd/{fd}"
             try:
-                target, info = os.readlink(path), os.stat(path)
+                target = os.readlink(path)
             except OSError:
                 continue
-            key = (info.st_dev, info.st_ino)
-            if not stat.S_ISREG(info.st_mode) or key in seen:
-                continue
-            seen.add(key)
-            if target.startswith("/memfd:"):
-                memory += info.st_blocks * 512
-            elif info.st_nlink == 0:
-                disk += info.st_blocks * 512
-    return memory, disk
+            files.add(path, target.startswith("/memfd:"))
+    return files.memory, files.disk
 
 
 def mapped(pids, most):
@@ -122,7 +137,7 @@ def mapped(pids, most):
     descriptor left open (3.5 GiB and 1.5 GiB went unseen). Each file counts once. None once
     more than ``most`` mappings. The files' sizes are read through /proc/PID/map_files, so only
     as root (page tables always)."""
-    tables, memory, disk, seen, count = 0, 0, 0, set(), 0
+    tables, files, count = 0, _Unlisted(), 0
     for pid in pids:
         try:
             with open(f"/proc/{pid}/status", "rb") as handle:
@@ -140,19 +155,8 @@ def mapped(pids, most):
             if b"/memfd:" not in line and not line.endswith(b" (deleted)"):
                 continue
             where = line.split(maxsplit=1)[0].decode("ascii", "replace")
-            try:
-                info = os.stat(f"/proc/{pid}/map_files/{where}")
-            except OSError:
-                continue
-            key = (info.st_dev, info.st_ino)
-            if not stat.S_ISREG(info.st_mode) or key in seen:
-                continue
-            seen.add(key)
-            if b"/memfd:" in line:
-                memory += info.st_blocks * 512
-            elif info.st_nlink == 0:
-                disk += info.st_blocks * 512
-    return tables, memory, disk
+            files.add(f"/proc/{pid}/map_files/{where}", b"/memfd:" in line)
+    return tables, files.memory, files.disk
 
 
 def _in_namespaces(pids, kind, *command):
