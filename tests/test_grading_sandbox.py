@@ -306,7 +306,9 @@ for name, attempt in attempts.items():
         print(name, "refused")
     except OSError as error:
         print(name, errno.errorcode[error.errno])
-threading.Thread(target=print, args=("a thread runs",)).start()
+thread = threading.Thread(target=print, args=("a thread runs",))
+thread.start()
+thread.join()  # before the next line prints: on a loaded machine it printed after it once
 print("a plain child", subprocess.run(["true"]).returncode)
 """
     if platform.machine() != "x86_64":
