@@ -254,6 +254,18 @@ ROOT_ONLY = {"System V segments", "memfd files still mapped", "socket queues"}
 ROOT_ONLY |= {"loopback TCP queues", "deleted files still mapped"}
 
 
+# A process opens 256 files at most (sandbox.LIMITS): a cell that holds more sockets shares them
+# out among processes, six of 512 MiB / 6 each
+IN_PROCESSES = """
+import os, time
+def in_processes(fill, count=6):
+    for _ in range(count):
+        if os.fork() == 0:
+            fill((512 << 20) // count)
+            time.sleep(60)
+            os._exit(0)
+    time.sleep(60)
+"""
 # libc's mmap, for a kernel's cell (Python's mmap keeps a descriptor of the file it maps)
 MMAP = """
 import ctypes, time
@@ -355,8 +367,6 @@ for _ in range(8):  # 8 segments of 64 MiB
     libc.shmdt(ctypes.c_void_p(address))
 time.sleep(60)
 """,
-    # 512 MiB written into Unix socket pairs that nobody reads (fewer where the host's socket
-    # buffers are small: 450 pairs of 416 KiB each way, 374 MiB, the kernel's own memory above)
     "memfd files still mapped": MMAP
     + """import os
 for i in range(8):
@@ -375,36 +385,40 @@ time.sleep(60)
     ctypes.string_at(address, 1)
 time.sleep(60)
 """,
-    "socket queues": """
-import socket, time
-held, queued = [], 0
-while queued < 512 << 20 and len(held) < 450:
-    pair = socket.socketpair()
-    for end in pair:
-        end.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 << 20)
-        end.setblocking(False)
+    # 512 MiB written into Unix socket pairs that nobody reads (fewer where the host's socket
+    # buffers are small: 450 pairs of 416 KiB each way, 374 MiB, the kernel's own memory above)
+    "socket queues": IN_PROCESSES
+    + """import socket
+def fill(most):
+    held, queued = [], 0
+    while queued < most and len(held) < 100:
+        pair = socket.socketpair()
+        for end in pair:
+            end.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 << 20)
+            end.setblocking(False)
+            try:
+                while True:
+                    queued += end.send(bytes(1 << 16))
+            except BlockingIOError:
+                pass
+        held.append(pair)
+in_processes(fill)
+""",
+    "loopback TCP queues": IN_PROCESSES
+    + """import socket
+def fill(most):
+    server = socket.create_server(("127.0.0.1", 0), backlog=64)
+    held, queued = [], 0
+    while queued < most and len(held) < 100:
+        client = socket.create_connection(server.getsockname())
+        held += [client, server.accept()[0]]
+        client.setblocking(False)
         try:
             while True:
-                queued += end.send(bytes(1 << 16))
+                queued += client.send(bytes(1 << 16))
         except BlockingIOError:
             pass
-    held.append(pair)
-time.sleep(60)
-""",
-    "loopback TCP queues": """
-import socket, time
-server = socket.create_server(("127.0.0.1", 0), backlog=512)
-held, queued = [], 0
-while queued < 512 << 20 and len(held) < 450:
-    client = socket.create_connection(server.getsockname())
-    held += [client, server.accept()[0]]
-    client.setblocking(False)
-    try:
-        while True:
-            queued += client.send(bytes(1 << 16))
-    except BlockingIOError:
-        pass
-time.sleep(60)
+in_processes(fill)
 """,
 }
 

@@ -332,6 +332,52 @@ print("a plain child", subprocess.run(["true"]).returncode)
     ], done.stderr[-500:]
 
 
+@pytest.mark.parametrize("sandboxed", [True, False])
+def test_no_process_of_a_kernel_can_hold_the_hosts_open_files(tmp_path, sandboxed):
+    """The host's table of open files is shared by every process: a kernel that registered 2.4
+    million files with io_uring (held by no descriptor) filled it, and no kernel beside it could
+    open a file. io_uring is refused as missing; a process opens 256 files at most, 256
+    processes of it 65,536, and its Unix sockets hold about as many in flight as it may open
+    (the system's bound per user, which root is exempt from: only in the sandbox)."""
+    code = """
+import array, ctypes, errno, os, socket
+libc = ctypes.CDLL(None, use_errno=True)
+ring = libc.syscall(425, 1, ctypes.create_string_buffer(120))  # io_uring_setup
+print("io_uring_setup", "done" if ring >= 0 else errno.errorcode[ctypes.get_errno()])
+held = []
+try:
+    while len(held) < 100_000:
+        held.append(os.open("/dev/null", os.O_RDONLY))
+except OSError as error:  # descriptors are numbered from 0 up: the last one is the bound
+    print("open", errno.errorcode[error.errno], "after descriptor", max(held))
+for fd in held:
+    os.close(fd)
+ends, sent = socket.socketpair(), 0
+try:
+    while sent < 5_000:
+        fds = [os.open("/dev/null", os.O_RDONLY) for _ in range(200)]
+        ends[0].sendmsg([b"x"], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds))])
+        for fd in fds:
+            os.close(fd)
+        sent += 200
+    print("in flight", sent)
+except OSError as error:
+    print("in flight", errno.errorcode[error.errno], "after", sent)
+"""
+    if platform.machine() != "x86_64":
+        pytest.skip("the system call number of the probe is x86_64's")
+    argv = in_a_sandbox(tmp_path / "scratch", 30) if sandboxed else sandbox.unsandboxed_argv(30)
+    done = subprocess.run(
+        [*argv, sys.executable, "-c", code], capture_output=True, text=True, timeout=60
+    )
+    bounded = sandboxed or os.geteuid() != 0
+    assert done.stdout.splitlines() == [
+        "io_uring_setup ENOSYS",
+        f"open EMFILE after descriptor {sandbox.LIMITS['RLIMIT_NOFILE'] - 1}",
+        "in flight ETOOMANYREFS after 400" if bounded else "in flight 5000",
+    ], done.stderr[-500:]
+
+
 def test_the_kernel_can_write_its_tmp_and_start_a_pool_of_processes(tmp_path):
     """/tmp and /dev/shm were root's, 0755: tempfile, multiprocessing's pools and locks failed
     with EACCES in the sandbox. Now both are the sandbox's own tmpfs, of bounded size."""

@@ -40,6 +40,11 @@ SANDBOX_USERS = range(3_000_000_000, 3_100_000_000)
 LIMITS = {
     "RLIMIT_AS": 3 << 30,  # bytes of address space per process
     "RLIMIT_NPROC": 256,  # processes and threads
+    # descriptors per process (with RLIMIT_NPROC, 65,536 open files at most, and as many in flight
+    # in Unix sockets): the host's table of open files is shared, and a kernel of 256 processes
+    # of the grader's 20,000 descriptors each could fill it, so that no other process could open a
+    # file (io_uring, which held 2.4 million files that no descriptor showed, is refused)
+    "RLIMIT_NOFILE": 256,
     "RLIMIT_FSIZE": 256 << 20,  # bytes per file written
     "RLIMIT_CORE": 0,
 }
@@ -75,8 +80,12 @@ class Isolation:
             )
         return (
             "isolation: bubblewrap sandbox; no network, read-only Python, writable scratch copy "
-            "only; limits: {:.0f} GiB memory, {} processes, {} MiB per file".format(
-                LIMITS["RLIMIT_AS"] / 2**30, LIMITS["RLIMIT_NPROC"], LIMITS["RLIMIT_FSIZE"] >> 20
+            "only; limits: {:.0f} GiB memory, {} processes, {} MiB per file, {} open files per "
+            "process".format(
+                LIMITS["RLIMIT_AS"] / 2**30,
+                LIMITS["RLIMIT_NPROC"],
+                LIMITS["RLIMIT_FSIZE"] >> 20,
+                LIMITS["RLIMIT_NOFILE"],
             )
         )
 
