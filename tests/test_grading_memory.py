@@ -313,7 +313,7 @@ time.sleep(60)
     "many small files": """
 import os, time
 os.makedirs("d/d", exist_ok=True)
-for i in range(3000):
+for i in range(2500):
     open(f"d/d/f{i}", "w").close()
 time.sleep(60)
 """,
@@ -338,6 +338,46 @@ def test_a_kernel_that_fills_its_scratch_folder_is_stopped(blank, tmp_path, monk
         "\n".join(result.cut_off)
     ), result.cut_off
     assert result.score == 0 < result.max_score
+
+
+# A file deleted while its descriptor is in flight in a Unix socket (SCM_RIGHTS, never received)
+# has no name, no descriptor and no mapping: the watch cannot see it (12 of 255 MiB grew the
+# host's disk by 3 GiB). Here 8 of 32 MiB are tried; the cell takes away an exercise if more fit
+# than the scratch folder's tmpfs holds.
+IN_FLIGHT = """
+import array, os, socket
+ends, hidden = socket.socketpair(), 0
+for i in range(8):
+    fd = os.open(f"in-flight{i}", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        os.posix_fallocate(fd, 0, 32 << 20)
+        hidden += 32 << 20
+    except OSError:
+        pass
+    ends[0].sendmsg([b"x"], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", [fd]))])
+    os.close(fd)
+    os.unlink(f"in-flight{i}")
+if hidden > $most:
+    del forward_propagation
+"""
+
+
+@AS_ROOT
+def test_what_a_kernel_hides_in_flight_is_bounded_by_its_scratch_folder(tmp_path, monkeypatch):
+    """Run by root, the grader makes each scratch folder a tmpfs of KERNEL_DISK + SCRATCH_MARGIN
+    bytes (here 32 + 64 MiB): what no reading sees is bounded all the same, and in memory that the
+    kernel's cgroup counts; the honest learner who tried keeps full marks."""
+    monkeypatch.setattr(grading, "KERNEL_DISK", 32 << 20)
+    notebook = nbformat.read(GC.path, 4)
+    most = grading.KERNEL_DISK + grading.SCRATCH_MARGIN
+    code = IN_FLIGHT.replace("$most", str(most))
+    notebook.cells.append(nbformat.v4.new_code_cell(code.strip()))
+    notebook.cells[-1].metadata["nbgrader"] = {"grade_id": "check_gradient_check_n"}
+    path = tmp_path / "in-flight" / "GC.ipynb"
+    path.parent.mkdir()
+    nbformat.write(notebook, path)
+    result = grading.grade(path, timeout=30, budget=60, isolation=sandbox.find_isolation())
+    assert result.score == result.max_score, result
 
 
 # Memory in no process's resident set, 512 MiB of it: memfd files written, never mapped (6 GiB

@@ -6,6 +6,7 @@ few that grade start one small kernel each (about a second).
 """
 
 import csv
+import errno
 import json
 import os
 import stat
@@ -137,6 +138,22 @@ def test_the_scratch_folder_goes_however_deep_and_no_link_is_followed(tmp_path):
         leave_behind(path, file, folder)
     assert scratch.problem is None and not os.path.lexists(path)
     assert untouched(file, folder)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="root mounts the scratch folder's tmpfs")
+def test_as_root_the_scratch_folder_is_a_tmpfs_of_its_size_and_goes_whole():
+    scratch = sandbox.ScratchFolder(size=1 << 20, files=20)
+    with scratch as path:
+        assert os.path.ismount(path)
+        with pytest.raises(OSError) as full, open(Path(path, "big"), "wb") as handle:
+            handle.write(bytes(2 << 20))
+            handle.flush()
+        assert full.value.errno == errno.ENOSPC
+        with pytest.raises(OSError) as many:
+            for i in range(40):
+                Path(path, str(i)).touch()
+        assert many.value.errno == errno.ENOSPC
+    assert scratch.problem is None and not os.path.lexists(path)
 
 
 @pytest.mark.parametrize("depth", [0, 1, 2])

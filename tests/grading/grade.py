@@ -63,6 +63,10 @@ CHECKS_BUDGET = 60  # seconds for all the hidden checks of a notebook together
 KERNEL_MEMORY = sandbox.LIMITS["RLIMIT_AS"]
 # bytes and files that a kernel may write into its scratch folder together (watchdog.MemoryWatch)
 KERNEL_DISK, KERNEL_FILES = 1 << 30, 100_000
+# What the scratch folder's tmpfs holds beyond KERNEL_DISK (the assignment's files, and what a
+# kernel writes between two readings of the folder), when the grader is root (ScratchFolder);
+# and files, half as many again as KERNEL_FILES
+SCRATCH_MARGIN = 64 << 20
 # What a kernel's memory cgroup allows beyond KERNEL_MEMORY (page cache, kernel objects): the
 # watch, which says what filled up, stops a kernel first where it can see the memory
 CGROUP_MARGIN = 512 << 20
@@ -278,7 +282,10 @@ def _grade(path, notebook, assignment, timeout, budget, isolation, started=None,
     result = Result(notebook=str(path), assignment=assignment.name)
     result.isolation = isolation.description
     outcomes = {}
-    scratch_folder = sandbox.ScratchFolder(prefix="grading-")  # no recursion, no link followed
+    # no recursion, no link followed; as root, a tmpfs: what the watch sees trips it first
+    scratch_folder = sandbox.ScratchFolder(
+        prefix="grading-", size=KERNEL_DISK + SCRATCH_MARGIN, files=KERNEL_FILES * 3 // 2
+    )
     with scratch_folder as private:
         scratch = Path(private) / "scratch"
         cwd = scratch / assignment.folder
