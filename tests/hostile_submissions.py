@@ -337,6 +337,15 @@ def _link_to_the_solutions(path, solution):
     path.symlink_to(solution)
 
 
+def _hard_link_to_the_solutions(path, solution):
+    """A second name of a copy of them, outside the learner's folder (a link to the instructor's
+    own file would outlive the test, and the reference would then be a hard link too)."""
+    path.unlink()
+    copy = path.parent.parent / "solutions-copy.ipynb"
+    copy.write_bytes(solution.read_bytes())
+    os.link(copy, path)
+
+
 def _folder(path, solution):
     path.unlink()
     path.mkdir()
@@ -360,6 +369,7 @@ def _too_large(path, solution):
 FILES = {
     "a cell whose source is a number": _cell_source_not_text,
     "a link to the solution notebook": _link_to_the_solutions,
+    "a hard link to the solution notebook": _hard_link_to_the_solutions,
     "a folder named like the notebook": _folder,
     "a FIFO named like the notebook": _fifo,
     "not JSON": _not_json,

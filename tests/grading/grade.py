@@ -132,7 +132,8 @@ class Result:
 
 def read_submission(path):
     """Parse the notebook at ``path`` without ever writing to it, following a link, or opening
-    anything but a regular file (opening a device can act: a watchdog device arms a reboot)."""
+    anything but a regular file (opening a device can act: a watchdog device arms a reboot); a
+    file of several names is not read (a hard link to the instructor's solutions is one)."""
     fd = None
     try:
         info = os.lstat(path)
@@ -148,6 +149,10 @@ def read_submission(path):
         what = kinds.get(stat.S_IFMT(info.st_mode), "not a regular file")
         raise GradingError(path, f"cannot be graded: {what}")
     with open(fd, "rb") as handle:
+        if info.st_nlink > 1:  # another name of a file that may be anyone's: the solutions
+            raise GradingError(
+                path, f"cannot be graded: a hard link (one of {info.st_nlink} names of a file)"
+            )
         if info.st_size > MAX_NOTEBOOK:
             raise GradingError(path, f"cannot be graded: larger than {MAX_NOTEBOOK >> 20} MiB")
         data = handle.read(MAX_NOTEBOOK + 1)
