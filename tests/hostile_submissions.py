@@ -338,10 +338,10 @@ def _link_to_the_solutions(path, solution):
 
 
 def _hard_link_to_the_solutions(path, solution):
-    """A second name of a copy of them, outside the learner's folder (a link to the instructor's
-    own file would outlive the test, and the reference would then be a hard link too)."""
+    """A second name of a copy of them, outside the folder of submissions (a link to the
+    instructor's own file would outlive the test, and the reference would be a hard link too)."""
     path.unlink()
-    copy = path.parent.parent / "solutions-copy.ipynb"
+    copy = path.parent.parent.parent / f"{path.parent.parent.name}-solutions.ipynb"
     copy.write_bytes(solution.read_bytes())
     os.link(copy, path)
 
