@@ -336,14 +336,20 @@ print("a plain child", subprocess.run(["true"]).returncode)
 def test_no_process_of_a_kernel_can_hold_the_hosts_open_files(tmp_path, sandboxed):
     """The host's table of open files is shared by every process: a kernel that registered 2.4
     million files with io_uring (held by no descriptor) filled it, and no kernel beside it could
-    open a file. io_uring is refused as missing; a process opens 256 files at most, 256
-    processes of it 65,536, and its Unix sockets hold about as many in flight as it may open
-    (the system's bound per user, which root is exempt from: only in the sandbox)."""
+    open a file. io_uring is refused as missing (and io_setup, which takes from one count of the
+    system's, and the key ring's calls, whose keys outlive the kernel); a process opens 256 files
+    at most, 256 processes of it 65,536, and its Unix sockets hold about as many in flight as it
+    may open (the system's bound per user, which root is exempt from: only in the sandbox)."""
     code = """
 import array, ctypes, errno, os, socket
 libc = ctypes.CDLL(None, use_errno=True)
-ring = libc.syscall(425, 1, ctypes.create_string_buffer(120))  # io_uring_setup
-print("io_uring_setup", "done" if ring >= 0 else errno.errorcode[ctypes.get_errno()])
+def call(name, number, *args):
+    done = libc.syscall(number, *args)
+    print(name, "done" if done >= 0 else errno.errorcode[ctypes.get_errno()])
+call("io_uring_setup", 425, 1, ctypes.create_string_buffer(120))
+call("io_setup", 206, 4096, ctypes.byref(ctypes.c_ulong(0)))
+call("add_key", 248, b"user", b"k", b"v", 1, -4)  # KEY_SPEC_USER_KEYRING
+call("keyctl", 250, 0, -4, 0)  # KEYCTL_GET_KEYRING_ID
 held = []
 try:
     while len(held) < 100_000:
@@ -373,6 +379,9 @@ except OSError as error:
     bounded = sandboxed or os.geteuid() != 0
     assert done.stdout.splitlines() == [
         "io_uring_setup ENOSYS",
+        "io_setup ENOSYS",
+        "add_key ENOSYS",
+        "keyctl ENOSYS",
         f"open EMFILE after descriptor {sandbox.LIMITS['RLIMIT_NOFILE'] - 1}",
         "in flight ETOOMANYREFS after 400" if bounded else "in flight 5000",
     ], done.stderr[-500:]

@@ -14,9 +14,10 @@ import os
 import resource
 import sys
 
-# The system calls the filter refuses (setsid, unshare, clone, clone3, io_uring's), by the audit
-# architecture that the kernel passes to a seccomp filter (x86_64's x32 numbers, i386's and 32-bit
-# ARM's too). io_uring_setup, io_uring_enter and io_uring_register are 425 to 427 on every one.
+# The system calls the filter refuses (setsid, unshare, clone, clone3, and as missing, io_uring's,
+# the older asynchronous I/O's io_setup and the key ring's), by the audit architecture that the
+# kernel passes to a seccomp filter (x86_64's x32 numbers, i386's and 32-bit ARM's too).
+# io_uring_setup, io_uring_enter and io_uring_register are 425 to 427 on every one.
 X32 = 0x40000000  # the bit of x86_64's x32 numbers
 IO_URING = (425, 426, 427)
 SYSCALLS = {
@@ -26,7 +27,9 @@ SYSCALLS = {
             "unshare": (272, X32 | 272),
             "clone": (56, X32 | 56),
             "clone3": (435, X32 | 435),
-            "io_uring": IO_URING + tuple(X32 | n for n in IO_URING),
+            # io_setup (x32's is 543), add_key, request_key, keyctl
+            "missing": (*IO_URING, 206, 248, 249, 250)
+            + tuple(X32 | n for n in (*IO_URING, 543, 248, 249, 250)),
         },
         0x40000003: {"setsid": (66,), "unshare": (310,), "clone": (120,), "clone3": (435,)},
     },
@@ -35,8 +38,9 @@ SYSCALLS = {
         0x40000028: {"setsid": (66,), "unshare": (337,), "clone": (120,), "clone3": (435,)},
     },
 }
-for _numbers in (*SYSCALLS["aarch64"].values(), SYSCALLS["x86_64"][0x40000003]):
-    _numbers["io_uring"] = IO_URING
+SYSCALLS["x86_64"][0x40000003]["missing"] = (*IO_URING, 245, 286, 287, 288)
+SYSCALLS["aarch64"][0xC00000B7]["missing"] = (*IO_URING, 0, 217, 218, 219)
+SYSCALLS["aarch64"][0x40000028]["missing"] = (*IO_URING, 243, 309, 310, 311)
 # clone's flags for a new namespace: mount, cgroup, UTS, IPC, user, process ids, network
 NEW_NAMESPACES = 0x00020000 | 0x02000000 | 0x04000000 | 0x08000000 | 0x10000000 | 0x20000000
 NEW_NAMESPACES |= 0x40000000
@@ -58,7 +62,7 @@ def _block(arch, numbers):
     refuse, missing = 0x00050000 | errno.EPERM, 0x00050000 | errno.ENOSYS
     # (code, label if true, label if false, k); a label is the index of its instruction
     checks = [(n, "refuse") for name in ("setsid", "unshare") for n in numbers[name]]
-    checks += [(n, "missing") for name in ("clone3", "io_uring") for n in numbers[name]]
+    checks += [(n, "missing") for name in ("clone3", "missing") for n in numbers[name]]
     checks += [(n, "flags") for n in numbers["clone"]]
     code = [(load, None, None, 4), (equal, None, "end", arch), (load, None, None, 0)]
     code += [(equal, target, None, n) for n, target in checks] + [(ret, None, None, allow)]
@@ -76,15 +80,17 @@ def _block(arch, numbers):
 
 def no_new_sessions():
     """Make setsid and new namespaces fail with EPERM in this process and all it starts (clone3,
-    whose flags a filter cannot read, with ENOSYS: the C library then uses clone), and io_uring
-    fail with ENOSYS, as where the system has none.
+    whose flags a filter cannot read, with ENOSYS: the C library then uses clone), and io_uring,
+    io_setup and the key ring's calls fail with ENOSYS, as where the system has none.
 
     The scheduler gives every session an equal share of the CPU (autogroup), so a kernel that
     started a hundred sessions took all but 1% of the CPU from the kernels graded beside it: their
     checks timed out. In a user namespace of its own, a kernel was root there and mounted a tmpfs
     of any size: host memory that no process of it held. The files registered with an io_uring
     instance are held open by no descriptor (RLIMIT_NOFILE does not count them): 2.4 million of
-    them filled the host's table of open files, and no other process could open one.
+    them filled the host's table of open files, and no other process could open one. io_setup
+    takes from one count of the whole system (fs.aio-max-nr, 65,536), and keys added to a user's
+    key ring outlive every process of that user: each sandbox's user left 200 behind.
     """
     code = [
         instruction
