@@ -255,9 +255,17 @@ ROOT_ONLY |= {"loopback TCP queues", "deleted files still mapped"}
 
 
 # A process opens 256 files at most (sandbox.LIMITS): a cell that holds more sockets shares them
-# out among processes, six of 512 MiB / 6 each
+# out among processes, six of 512 MiB / 6 each; fill_up(end) sends until the socket's queue is full
 IN_PROCESSES = """
-import os, time
+import os, socket, time
+def fill_up(end):
+    end.setblocking(False)
+    queued = 0
+    try:
+        while True:
+            queued += end.send(bytes(1 << 16))
+    except BlockingIOError:
+        return queued
 def in_processes(fill, count=6):
     for _ in range(count):
         if os.fork() == 0:
@@ -428,36 +436,24 @@ time.sleep(60)
     # 512 MiB written into Unix socket pairs that nobody reads (fewer where the host's socket
     # buffers are small: 450 pairs of 416 KiB each way, 374 MiB, the kernel's own memory above)
     "socket queues": IN_PROCESSES
-    + """import socket
-def fill(most):
+    + """def fill(most):
     held, queued = [], 0
     while queued < most and len(held) < 100:
         pair = socket.socketpair()
         for end in pair:
             end.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 << 20)
-            end.setblocking(False)
-            try:
-                while True:
-                    queued += end.send(bytes(1 << 16))
-            except BlockingIOError:
-                pass
+            queued += fill_up(end)
         held.append(pair)
 in_processes(fill)
 """,
     "loopback TCP queues": IN_PROCESSES
-    + """import socket
-def fill(most):
+    + """def fill(most):
     server = socket.create_server(("127.0.0.1", 0), backlog=64)
     held, queued = [], 0
     while queued < most and len(held) < 100:
         client = socket.create_connection(server.getsockname())
         held += [client, server.accept()[0]]
-        client.setblocking(False)
-        try:
-            while True:
-                queued += client.send(bytes(1 << 16))
-        except BlockingIOError:
-            pass
+        queued += fill_up(client)
 in_processes(fill)
 """,
 }

@@ -31,16 +31,31 @@ SYSCALLS = {
             "missing": (*IO_URING, 206, 248, 249, 250)
             + tuple(X32 | n for n in (*IO_URING, 543, 248, 249, 250)),
         },
-        0x40000003: {"setsid": (66,), "unshare": (310,), "clone": (120,), "clone3": (435,)},
+        0x40000003: {
+            "setsid": (66,),
+            "unshare": (310,),
+            "clone": (120,),
+            "clone3": (435,),
+            "missing": (*IO_URING, 245, 286, 287, 288),
+        },
     },
     "aarch64": {
-        0xC00000B7: {"setsid": (157,), "unshare": (97,), "clone": (220,), "clone3": (435,)},
-        0x40000028: {"setsid": (66,), "unshare": (337,), "clone": (120,), "clone3": (435,)},
+        0xC00000B7: {
+            "setsid": (157,),
+            "unshare": (97,),
+            "clone": (220,),
+            "clone3": (435,),
+            "missing": (*IO_URING, 0, 217, 218, 219),
+        },
+        0x40000028: {
+            "setsid": (66,),
+            "unshare": (337,),
+            "clone": (120,),
+            "clone3": (435,),
+            "missing": (*IO_URING, 243, 309, 310, 311),
+        },
     },
 }
-SYSCALLS["x86_64"][0x40000003]["missing"] = (*IO_URING, 245, 286, 287, 288)
-SYSCALLS["aarch64"][0xC00000B7]["missing"] = (*IO_URING, 0, 217, 218, 219)
-SYSCALLS["aarch64"][0x40000028]["missing"] = (*IO_URING, 243, 309, 310, 311)
 # clone's flags for a new namespace: mount, cgroup, UTS, IPC, user, process ids, network
 NEW_NAMESPACES = 0x00020000 | 0x02000000 | 0x04000000 | 0x08000000 | 0x10000000 | 0x20000000
 NEW_NAMESPACES |= 0x40000000

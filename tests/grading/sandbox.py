@@ -347,10 +347,10 @@ class ScratchFolder:
         self.path = tempfile.mkdtemp(prefix=self.prefix)
         if self.size is not None and os.geteuid() == 0 and sys.platform.startswith("linux"):
             options = f"size={self.size},nr_inodes={self.files},mode=0700".encode()
-            libc = ctypes.CDLL(None, use_errno=True)
             nosuid, nodev = 2, 4  # MS_NOSUID, MS_NODEV
             # where root may not mount (a container's), the folder stays on the host's disk
-            libc.mount(b"tmpfs", os.fsencode(self.path), b"tmpfs", nosuid | nodev, options)
+            mount = ctypes.CDLL(None).mount
+            mount(b"tmpfs", os.fsencode(self.path), b"tmpfs", nosuid | nodev, options)
         return self.path
 
     def __exit__(self, *exception):
