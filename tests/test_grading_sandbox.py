@@ -337,9 +337,11 @@ def test_no_process_of_a_kernel_can_hold_the_hosts_open_files(tmp_path, sandboxe
     """The host's table of open files is shared by every process: a kernel that registered 2.4
     million files with io_uring (held by no descriptor) filled it, and no kernel beside it could
     open a file. io_uring is refused as missing (and io_setup, which takes from one count of the
-    system's, and the key ring's calls, whose keys outlive the kernel); a process opens 256 files
-    at most, 256 processes of it 65,536, and its Unix sockets hold about as many in flight as it
-    may open (the system's bound per user, which root is exempt from: only in the sandbox)."""
+    system's, and the key ring's calls, whose keys outlive the kernel); there are no
+    pseudo-terminals (every devpts but the host's takes from one count of 3,072); a process
+    opens 256 files at most, 256 processes of it 65,536, and its Unix sockets hold about as many
+    in flight as it may open (the system's bound per user, which root is exempt from: only in
+    the sandbox)."""
     code = """
 import array, ctypes, errno, os, socket
 libc = ctypes.CDLL(None, use_errno=True)
@@ -350,6 +352,12 @@ call("io_uring_setup", 425, 1, ctypes.create_string_buffer(120))
 call("io_setup", 206, 4096, ctypes.byref(ctypes.c_ulong(0)))
 call("add_key", 248, b"user", b"k", b"v", 1, -4)  # KEY_SPEC_USER_KEYRING
 call("keyctl", 250, 0, -4, 0)  # KEYCTL_GET_KEYRING_ID
+for path in ("/dev/ptmx", "/dev/pts/ptmx"):
+    try:
+        os.close(os.open(path, os.O_RDWR | os.O_NOCTTY))
+        print(path, "opened")
+    except OSError as error:
+        print(path, errno.errorcode[error.errno])
 held = []
 try:
     while len(held) < 100_000:
@@ -377,11 +385,13 @@ except OSError as error:
         [*argv, sys.executable, "-c", code], capture_output=True, text=True, timeout=60
     )
     bounded = sandboxed or os.geteuid() != 0
+    hosts_terminals = done.stdout.splitlines()[4:6]  # whatever the host's /dev holds
     assert done.stdout.splitlines() == [
         "io_uring_setup ENOSYS",
         "io_setup ENOSYS",
         "add_key ENOSYS",
         "keyctl ENOSYS",
+        *(["/dev/ptmx ENOENT", "/dev/pts/ptmx ENOENT"] if sandboxed else hosts_terminals),
         f"open EMFILE after descriptor {sandbox.LIMITS['RLIMIT_NOFILE'] - 1}",
         "in flight ETOOMANYREFS after 400" if bounded else "in flight 5000",
     ], done.stderr[-500:]

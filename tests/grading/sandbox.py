@@ -185,6 +185,10 @@ def sandbox_argv(bwrap, scratch, cwd, cpu_seconds, user, allowed=()):
     # /tmp and /dev/shm (multiprocessing's semaphores) writable by the sandbox's user, as usual
     argv += ["--dev", "/dev", "--proc", "/proc", "--perms", "1777", "--size", str(256 << 20)]
     argv += ["--tmpfs", "/tmp", "--perms", "1777", "--size", str(64 << 20), "--tmpfs", "/dev/shm"]
+    # no pseudo-terminals: every devpts but the host's first takes from one count of 3,072 (the
+    # system's kernel.pty.max less kernel.pty.reserve), which the host's containers share
+    argv += ["--perms", "0555", "--size", "4096", "--tmpfs", "/dev/pts"]
+    argv += ["--remount-ro", "/dev/pts"]
     for path in _readable_roots():
         argv += _parents(path) + ["--ro-bind", path, path]
     for folder in hidden_packages(allowed) + foreign_packages():
