@@ -338,12 +338,13 @@ def test_no_process_of_a_kernel_can_hold_the_hosts_open_files(tmp_path, sandboxe
     million files with io_uring (held by no descriptor) filled it, and no kernel beside it could
     open a file. io_uring is refused as missing (and io_setup, which takes from one count of the
     system's, and the key ring's calls, whose keys outlive the kernel); there are no
-    pseudo-terminals (every devpts but the host's takes from one count of 3,072); a process
+    pseudo-terminals (every devpts but the host's takes from one count of 3,072) and /dev, of
+    half the machine's memory, is read-only (the user's own without root); a process
     opens 256 files at most, 256 processes of it 65,536, and its Unix sockets hold about as many
     in flight as it may open (the system's bound per user, which root is exempt from: only in
     the sandbox)."""
     code = """
-import array, ctypes, errno, os, socket
+import array, ctypes, errno, os, socket, sys
 libc = ctypes.CDLL(None, use_errno=True)
 def call(name, number, *args):
     done = libc.syscall(number, *args)
@@ -356,6 +357,12 @@ for path in ("/dev/ptmx", "/dev/pts/ptmx"):
     try:
         os.close(os.open(path, os.O_RDWR | os.O_NOCTTY))
         print(path, "opened")
+    except OSError as error:
+        print(path, errno.errorcode[error.errno])
+for path in ("/dev/x", "/dev/pts/x") if sys.argv[1] == "sandboxed" else ():  # not the host's
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT))
+        print(path, "written")
     except OSError as error:
         print(path, errno.errorcode[error.errno])
 held = []
@@ -382,7 +389,10 @@ except OSError as error:
         pytest.skip("the system call number of the probe is x86_64's")
     argv = in_a_sandbox(tmp_path / "scratch", 30) if sandboxed else sandbox.unsandboxed_argv(30)
     done = subprocess.run(
-        [*argv, sys.executable, "-c", code], capture_output=True, text=True, timeout=60
+        [*argv, sys.executable, "-c", code, "sandboxed" if sandboxed else "host"],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     bounded = sandboxed or os.geteuid() != 0
     hosts_terminals = done.stdout.splitlines()[4:6]  # whatever the host's /dev holds
@@ -392,6 +402,7 @@ except OSError as error:
         "add_key ENOSYS",
         "keyctl ENOSYS",
         *(["/dev/ptmx ENOENT", "/dev/pts/ptmx ENOENT"] if sandboxed else hosts_terminals),
+        *(["/dev/x EROFS", "/dev/pts/x EROFS"] if sandboxed else []),
         f"open EMFILE after descriptor {sandbox.LIMITS['RLIMIT_NOFILE'] - 1}",
         "in flight ETOOMANYREFS after 400" if bounded else "in flight 5000",
     ], done.stderr[-500:]

@@ -188,7 +188,9 @@ def sandbox_argv(bwrap, scratch, cwd, cpu_seconds, user, allowed=()):
     # no pseudo-terminals: every devpts but the host's first takes from one count of 3,072 (the
     # system's kernel.pty.max less kernel.pty.reserve), which the host's containers share
     argv += ["--perms", "0555", "--size", "4096", "--tmpfs", "/dev/pts"]
-    argv += ["--remount-ro", "/dev/pts"]
+    # and /dev read-only: bubblewrap's tmpfs there, of half the machine's memory, is the user's
+    # own where the grader is not root (its devices can still be written)
+    argv += ["--remount-ro", "/dev/pts", "--remount-ro", "/dev"]
     for path in _readable_roots():
         argv += _parents(path) + ["--ro-bind", path, path]
     for folder in hidden_packages(allowed) + foreign_packages():
