@@ -353,18 +353,17 @@ call("io_uring_setup", 425, 1, ctypes.create_string_buffer(120))
 call("io_setup", 206, 4096, ctypes.byref(ctypes.c_ulong(0)))
 call("add_key", 248, b"user", b"k", b"v", 1, -4)  # KEY_SPEC_USER_KEYRING
 call("keyctl", 250, 0, -4, 0)  # KEYCTL_GET_KEYRING_ID
-for path in ("/dev/ptmx", "/dev/pts/ptmx"):
+def try_open(path, flags):
     try:
-        os.close(os.open(path, os.O_RDWR | os.O_NOCTTY))
+        os.close(os.open(path, flags))
         print(path, "opened")
     except OSError as error:
         print(path, errno.errorcode[error.errno])
-for path in ("/dev/x", "/dev/pts/x") if sys.argv[1] == "sandboxed" else ():  # not the host's
-    try:
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT))
-        print(path, "written")
-    except OSError as error:
-        print(path, errno.errorcode[error.errno])
+for path in ("/dev/ptmx", "/dev/pts/ptmx"):
+    try_open(path, os.O_RDWR | os.O_NOCTTY)
+if sys.argv[1] == "sandboxed":  # never into the host's /dev
+    for path in ("/dev/x", "/dev/pts/x"):
+        try_open(path, os.O_WRONLY | os.O_CREAT)
 held = []
 try:
     while len(held) < 100_000:
