@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import nn_utils
-from tests.cross_cpu import assert_same_on_another_cpu, flatten
+from tests.cross_cpu import RTOL, assert_same_on_another_cpu, flatten
 from tests.helpers import NOTEBOOKS, digits_0_to_5, gradient_error, notebook_definitions
 from tests.reference import batchnorm as reference
 
@@ -123,12 +123,6 @@ def tiny_run():
     return {str(m): runs[m] for m in (16, 64)} | {"bounds": np.array(bounds)}
 
 
-def tiny_chaotic_run():
-    """The chaotic runs' first weights, W1: stored from another processor to show that they end
-    elsewhere (test_the_runs_with_batches_under_16_end_elsewhere_on_another_cpu)."""
-    return {str(m): tiny_runs()[m][0]["W1"] for m in CHAOTIC}
-
-
 def regularization_run():
     """Section 6.5: per seed (last epoch's mini-batch cost, training cost, training accuracy and
     dev accuracy, the last three in test mode), without and with batch norm."""
@@ -155,7 +149,6 @@ CITED_RUNS = {
     "curves": curves_run,
     "scales": scale_run,
     "tiny": tiny_run,
-    "tiny chaotic": tiny_chaotic_run,  # stored to show that they are chaotic, not compared
     "regularization": regularization_run,
 }
 
@@ -517,13 +510,26 @@ def test_trained_with_batches_of_2_4_and_8_it_stays_near_chance_far_below_and_ne
     assert runs[2][2] < 0.3 and runs[4][2] < min(runs[16][2], runs[64][2]) - 0.05
 
 
-def test_the_runs_with_batches_under_16_end_elsewhere_on_another_cpu(elsewhere):
-    here = {str(m): flatten(tiny_runs()[m][0]["W1"]) for m in CHAOTIC}
-    there = elsewhere["tiny chaotic"]
-    sizes = [len(here[str(m)]) for m in CHAOTIC]
-    for m, part in zip(CHAOTIC, np.split(there, np.cumsum(sizes)[:-1])):
-        moved = np.max(np.abs(here[str(m)] - part)) / np.max(np.abs(part))
-        assert moved > 1e-3, f"batches of {m} ended where they did on another CPU: not chaotic"
+def test_the_runs_with_batches_under_16_end_elsewhere_after_a_change_in_the_last_bits():
+    # What another processor's rounding does to a run, shown on any processor: the same runs from
+    # training images changed by one part in 2**44 (their last 8 of 52 bits). The runs with
+    # batches of 16 and 64 end within RTOL of the notebook's, as on another CPU; on this EPYC the
+    # smallest chaotic change (batches of 8) was 5e-2, the largest stable one 1e-13.
+    X, Y = digits()
+    nudged = X["train"] * (1 + 2.0**-44)
+    assert np.count_nonzero(nudged != X["train"]) == np.count_nonzero(X["train"])
+    for size in TINY:
+        with np.errstate(all="ignore"):
+            parameters = nn_utils.train_bn(
+                nudged, Y["train"], LAYERS, BN,
+                learning_rate=0.2 * size / 64, num_epochs=5, mini_batch_size=size,
+            )[0]  # fmt: skip
+        here, there = flatten(tiny_runs()[size][0]), flatten(parameters)
+        moved = np.max(np.abs(here - there)) / np.max(np.abs(here))
+        if size in CHAOTIC:
+            assert moved > 1e-3, f"batches of {size} ended where they did: not chaotic"
+        else:
+            assert moved < RTOL, f"batches of {size} moved by {moved:.1e}: not stable"
 
 
 # Section 6.5: a slight regularization -------------------------------------------------------
@@ -542,8 +548,4 @@ def test_batch_norms_noise_slows_fitting_the_150_images_but_does_not_prevent_it(
 
 
 def test_every_cited_run_ends_the_same_on_another_cpu(elsewhere):
-    stable = [name for name in CITED_RUNS if name != "tiny chaotic"]
-    assert_same_on_another_cpu(
-        {name: cited(name) for name in stable}, {name: elsewhere[name] for name in stable}
-    )
-    assert sorted(elsewhere) == sorted(CITED_RUNS)
+    assert_same_on_another_cpu({name: cited(name) for name in CITED_RUNS}, elsewhere)
