@@ -291,6 +291,23 @@ def test_a_learner_with_more_notebooks_than_the_limit_gets_one_line_and_none_gra
     assert kept == paths[:1] and [r.path for r in refused] == [str(paths[1])]
 
 
+def test_the_walk_looks_at_a_bounded_number_of_entries_of_each_learner(tmp_path, monkeypatch):
+    """150,000 empty subfolders (no more notebooks than the limit) took the grader 98 MiB more:
+    past MAX_ENTRIES files and folders of one learner, the walk stops, and another learner's
+    folder is still walked whole."""
+    monkeypatch.setattr(grading, "MAX_ENTRIES", 150)
+    folder = tmp_path / "subs"
+    for index in range(100):
+        (folder / "mallory" / f"d{index:03d}").mkdir(parents=True)
+        (folder / "mallory" / f"d{index:03d}" / "GC.ipynb").write_text("{}")
+    for index in range(40):
+        (folder / "alice" / f"d{index:03d}").mkdir(parents=True)
+    (folder / "alice" / "d039" / "GC.ipynb").write_text("{}")
+    found = grading._notebooks_below(folder, most=200)
+    assert found[0] == folder / "alice" / "d039" / "GC.ipynb"
+    assert len(found[1:]) == 50  # of 100: its 100 folders, then 50 of their notebooks
+
+
 @pytest.mark.parametrize("kind", ["folder", "folder holding a notebook"])
 def test_a_folder_named_like_a_notebook_gets_its_own_reason(tmp_path, kind):
     path = tmp_path / "alice" / "Initialization.ipynb"

@@ -408,9 +408,10 @@ def _notebooks_below(top, most=None):
     sorted, then its subfolders', in sorted order), with an explicit stack: os.walk recurses on
     Python 3.11, and a learner's folder 1100 deep raised RecursionError, which ended the batch.
     A folder that cannot be read is passed over. Below each folder of ``top``, the walk stops
-    after ``most`` (default MAX_NOTEBOOKS) + 1 notebooks."""
+    after ``most`` (default MAX_NOTEBOOKS) + 1 notebooks, or after MAX_ENTRIES entries of any
+    kind: 150,000 empty subfolders took the grader 98 MiB more (issue #25's attacker)."""
     most = MAX_NOTEBOOKS if most is None else most
-    found, stack, counts = [], [(top, None)], {}
+    found, stack, counts, entries = [], [(top, None)], {}, {}
     while stack:
         folder, learner = stack.pop()
         left = None if learner is None else most + 1 - counts.get(learner, 0)
@@ -420,6 +421,10 @@ def _notebooks_below(top, most=None):
         try:
             with os.scandir(folder) as scan:
                 for entry in scan:
+                    if learner is not None:
+                        entries[learner] = entries.get(learner, 0) + 1
+                        if entries[learner] > MAX_ENTRIES:
+                            break
                     if entry.name.endswith(".ipynb"):  # a folder named so, or a link to one
                         (folders if entry.is_dir() else notebooks).append(entry.name)
                     if entry.is_dir(follow_symlinks=False) and entry.name != ".ipynb_checkpoints":
@@ -438,6 +443,7 @@ def _notebooks_below(top, most=None):
 
 
 MAX_NOTEBOOKS = 30  # of one learner; past it, none is graded (each assignment has one)
+MAX_ENTRIES = 10_000  # files and folders of one learner that the walk looks at
 
 
 def within_limit(paths, roots, limit=MAX_NOTEBOOKS):
