@@ -247,7 +247,7 @@ def test_notebooks_are_found_however_deep_in_a_stable_order_without_entering_lin
     (tmp_path / "alice" / ".ipynb_checkpoints" / "GC-checkpoint.ipynb").write_text("{}")
     (tmp_path / "alice" / "linked").symlink_to(tmp_path / "alice" / "b")
     try:
-        found = [str(p.relative_to(tmp_path)) for p in submissions([tmp_path])]
+        found = [str(p.relative_to(tmp_path)) for p in submissions([tmp_path])[0]]
     finally:  # pytest's own clean-up of old temporary folders recurses too
         assert sandbox.remove_scratch(tmp_path / "mallory") is None
     assert found == [
@@ -272,7 +272,8 @@ def test_a_learner_with_more_notebooks_than_the_limit_gets_one_line_and_none_gra
         (folder / "mallory" / "deeper" / f"e{index:02d}.ipynb").write_text("{}")
     (folder / "alice").mkdir()
     (folder / "alice" / "a.ipynb").write_text("{}")
-    found = submissions([folder])
+    found, cut_short = submissions([folder])
+    assert cut_short == []
     assert found[0] == folder / "alice" / "a.ipynb"
     assert found[1:] == sorted((folder / "mallory").glob("*.ipynb"))[: grading.MAX_NOTEBOOKS + 1]
     (folder / "alice" / "a.ipynb").unlink()
@@ -294,18 +295,39 @@ def test_a_learner_with_more_notebooks_than_the_limit_gets_one_line_and_none_gra
 def test_the_walk_looks_at_a_bounded_number_of_entries_of_each_learner(tmp_path, monkeypatch):
     """150,000 empty subfolders (no more notebooks than the limit) took the grader 98 MiB more:
     past MAX_ENTRIES files and folders of one learner, the walk stops, and another learner's
-    folder is still walked whole."""
+    folder is still walked whole. The learner gets a line saying so (named in full: a dot in
+    a folder's name does not start a suffix)."""
     monkeypatch.setattr(grading, "MAX_ENTRIES", 150)
     folder = tmp_path / "subs"
     for index in range(100):
-        (folder / "mallory" / f"d{index:03d}").mkdir(parents=True)
-        (folder / "mallory" / f"d{index:03d}" / "GC.ipynb").write_text("{}")
+        (folder / "mal.lory" / f"d{index:03d}").mkdir(parents=True)
+        (folder / "mal.lory" / f"d{index:03d}" / "GC.ipynb").write_text("{}")
     for index in range(40):
         (folder / "alice" / f"d{index:03d}").mkdir(parents=True)
     (folder / "alice" / "d039" / "GC.ipynb").write_text("{}")
-    found = grading._notebooks_below(folder, most=200)
+    found, cut = grading._notebooks_below(folder, most=200)
     assert found[0] == folder / "alice" / "d039" / "GC.ipynb"
-    assert len(found[1:]) == 50  # of 100: its 100 folders, then 50 of their notebooks
+    assert found[1:] == [folder / "mal.lory" / f"d{i:03d}" / "GC.ipynb" for i in range(50)]
+    assert [(learner_of(e.path, folder), e.reason) for e in cut] == [
+        (
+            "mal.lory",
+            "more than 150 files and folders: the notebooks past them were not looked for",
+        )
+    ]
+    for index in range(10, 100):  # 10 notebooks left, of no more than the limit
+        (folder / "mal.lory" / f"d{index:03d}" / "GC.ipynb").unlink()
+    monkeypatch.setattr(grading, "MAX_ENTRIES", 105)  # its 100 folders and 5 notebooks
+    monkeypatch.setattr("tests.grading.__main__.grade_all", lambda paths, *a, **k: [])
+    monkeypatch.setattr("tests.grading.__main__.find_isolation", lambda **k: None)
+    assert main(["grade", "--csv", str(tmp_path / "book.csv"), str(folder)]) == 2
+    assert [row[:: len(row) - 1] for row in read_csv(tmp_path / "book.csv")] == [
+        ["learner", "not graded"],
+        [
+            "mal.lory",
+            "mal.lory: more than 105 files and folders: the notebooks past them were not "
+            "looked for",
+        ],
+    ]
 
 
 @pytest.mark.parametrize("kind", ["folder", "folder holding a notebook"])
@@ -314,7 +336,7 @@ def test_a_folder_named_like_a_notebook_gets_its_own_reason(tmp_path, kind):
     path.mkdir(parents=True)
     if kind != "folder":
         (path / "Initialization.ipynb").write_text("{}")
-    assert path in submissions([tmp_path])
+    assert path in submissions([tmp_path])[0]
     with pytest.raises(GradingError) as raised:
         read_submission(path)
     assert raised.value.reason == "cannot be graded: a folder, not a notebook"
@@ -709,7 +731,7 @@ def test_two_folders_never_share_a_row(tmp_path, monkeypatch):
     for folder, learner in [("sec1", "alice"), ("sec1", "bob"), ("sec2", "bob"), ("sec2", "cy")]:
         Path(folder, learner).mkdir(parents=True)
         Path(folder, learner, "GC.ipynb").write_text("{}")
-    found = submissions(["sec1", "sec2", "sec1/bob"])  # the last is inside the first: once
+    found, _ = submissions(["sec1", "sec2", "sec1/bob"])  # the last is inside the first: once
     assert [str(p) for p in found] == [
         "sec1/alice/GC.ipynb",
         "sec1/bob/GC.ipynb",

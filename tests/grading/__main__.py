@@ -101,7 +101,7 @@ def main(argv=None):
             print(f"wrote {folder}")
         return 0
 
-    paths = submissions(args.paths)
+    paths, cut_short = submissions(args.paths)
     if not paths:
         print(
             "error: no notebooks found in " + ", ".join(map(visible, args.paths)), file=sys.stderr
@@ -117,6 +117,7 @@ def main(argv=None):
     outcomes = (
         grade_all(paths, args.timeout, args.jobs, args.budget, isolation, learners=learners)
         + refused
+        + cut_short
     )
     results = [o for o in outcomes if not isinstance(o, GradingError)]
     if results:

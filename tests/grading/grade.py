@@ -387,20 +387,24 @@ def _grade(path, notebook, assignment, timeout, budget, isolation, started=None,
 def submissions(paths):
     """Expand folders into the notebooks below them (skipping checkpoints), in a stable order;
     a notebook found twice (a folder given inside another) is listed once, where first found.
+    Return them and a GradingError for each learner whose folder was not walked whole.
 
     Links are not followed: a linked folder is not entered, and a linked notebook is listed so
     that grading says why it cannot be graded. Of each folder below a folder given (a learner's,
     ``learner_of``), at most MAX_NOTEBOOKS + 1 notebooks are listed: enough for ``within_limit``
     to refuse them all, where 200,000 files took the grader 140 MiB more.
     """
-    found, seen = [], set()
+    found, seen, cut_short = [], set(), []
     for path in map(Path, paths):
-        below = _notebooks_below(path) if path.is_dir() and not path.is_symlink() else [path]
+        below, cut = (
+            _notebooks_below(path) if path.is_dir() and not path.is_symlink() else ([path], [])
+        )
+        cut_short += cut
         for notebook in below:
             if os.path.abspath(notebook) not in seen:
                 seen.add(os.path.abspath(notebook))
                 found.append(notebook)
-    return found
+    return found, cut_short
 
 
 def _notebooks_below(top, most=None):
@@ -409,13 +413,14 @@ def _notebooks_below(top, most=None):
     Python 3.11, and a learner's folder 1100 deep raised RecursionError, which ended the batch.
     A folder that cannot be read is passed over. Below each folder of ``top``, the walk stops
     after ``most`` (default MAX_NOTEBOOKS) + 1 notebooks, or after MAX_ENTRIES entries of any
-    kind: 150,000 empty subfolders took the grader 98 MiB more (issue #25's attacker)."""
+    kind: 150,000 empty subfolders took the grader 98 MiB more (issue #25's attacker). Return
+    the paths and a GradingError for each learner whose walk stopped at MAX_ENTRIES."""
     most = MAX_NOTEBOOKS if most is None else most
-    found, stack, counts, entries = [], [(top, None)], {}, {}
+    found, stack, counts, entries, cut = [], [(top, None)], {}, {}, []
     while stack:
         folder, learner = stack.pop()
         left = None if learner is None else most + 1 - counts.get(learner, 0)
-        if left is not None and left <= 0:
+        if left is not None and (left <= 0 or entries.get(learner, 0) > MAX_ENTRIES):
             continue
         notebooks, folders, subfolders = [], [], []  # names only: a DirEntry each took 0.7 KiB
         try:
@@ -424,6 +429,13 @@ def _notebooks_below(top, most=None):
                     if learner is not None:
                         entries[learner] = entries.get(learner, 0) + 1
                         if entries[learner] > MAX_ENTRIES:
+                            cut.append(
+                                GradingError(
+                                    Path(top, learner),
+                                    f"more than {MAX_ENTRIES:,} files and folders: the notebooks "
+                                    "past them were not looked for",
+                                )
+                            )
                             break
                     if entry.name.endswith(".ipynb"):  # a folder named so, or a link to one
                         (folders if entry.is_dir() else notebooks).append(entry.name)
@@ -439,7 +451,7 @@ def _notebooks_below(top, most=None):
         stack += [
             (Path(folder, name), learner or name) for name in sorted(subfolders, reverse=True)
         ]
-    return found
+    return found, cut
 
 
 MAX_NOTEBOOKS = 30  # of one learner; past it, none is graded (each assignment has one)
@@ -769,7 +781,7 @@ def learner_of(path, roots):
         base = os.path.abspath(root)
         if absolute.startswith(base.rstrip(os.sep) + os.sep):
             parts = Path(os.path.relpath(absolute, base)).parts
-            name = parts[0] if len(parts) > 1 else Path(parts[0]).stem
+            name = parts[0] if len(parts) > 1 else parts[0].removesuffix(".ipynb")
             return name if len(roots) == 1 else os.path.join(os.path.normpath(root), name)
     folder = os.path.dirname(os.path.normpath(path))
     return folder or Path(path).stem
