@@ -30,7 +30,7 @@ notebooks: $(STAMP)
 	$(BIN)/python -m tests.cross_cpu store
 
 # Instructors: learner copies in release/, and grading (make grade SUBMISSIONS=path/to/folder):
-# gradebook.csv in that folder, and a feedback page per notebook in FEEDBACK (default feedback/).
+# gradebook.csv here, and a feedback page per notebook in FEEDBACK (default feedback/).
 release: $(STAMP)
 	$(BIN)/python -m tests.grading release --out release
 

@@ -324,10 +324,13 @@ def test_json_output_has_the_documented_fields(capsys):
     assert set(report["exercises"][0]) == {"name", "points", "max_points", "passed", "message"}
 
 
-def test_a_folder_of_four_learners_gives_the_right_gradebook(tmp_path, released, capsys):
+def test_a_folder_of_four_learners_gives_the_right_gradebook(
+    tmp_path, released, capsys, monkeypatch
+):
     """Dave hands in three copies of one notebook: none counts, and only the first whose
     assignment is known is graded (30 copies of a notebook that spent its budget kept a job busy
-    for 30 budgets)."""
+    for 30 budgets). The gradebook is written in the current folder."""
+    monkeypatch.chdir(tmp_path)
     folder = tmp_path / "submissions"
     name = GRADIENT_CHECKING.notebook
     write(nbformat.read(GRADIENT_CHECKING.path, as_version=4), folder / "alice" / name)
@@ -342,7 +345,7 @@ def test_a_folder_of_four_learners_gives_the_right_gradebook(tmp_path, released,
     assert table.count("total") == 6
     stopped = "was stopped: the learner has another notebook of this assignment"
     assert table.count(stopped) == 2 * (1 + len(GRADIENT_CHECKING.exercises))  # note, exercises
-    with open(folder / "gradebook.csv", newline="") as handle:
+    with open(tmp_path / "gradebook.csv", newline="") as handle:
         rows = list(csv.reader(handle))
     assert rows == [
         [
@@ -396,6 +399,7 @@ def test_reports_keep_the_mistake_and_drop_the_numbers():
 def test_regrading_after_a_change_to_a_hidden_check_rewrites_the_gradebook_and_the_pages_only(
     tmp_path, monkeypatch
 ):
+    monkeypatch.chdir(tmp_path)
     folder, feedback = tmp_path / "submissions", tmp_path / "feedback"
     path = write(nbformat.read(GRADIENT_CHECKING.path, as_version=4), folder / "ann" / "GC.ipynb")
     before = digest(path)
@@ -413,9 +417,9 @@ def test_regrading_after_a_change_to_a_hidden_check_rewrites_the_gradebook_and_t
     assert main(command) == 0
     text = page.read_text()
     assert "Score: 6/8" in text and "a check made stricter after the first grading" in text
-    with open(folder / "gradebook.csv", newline="") as handle:
+    with open("gradebook.csv", newline="") as handle:
         (row,) = csv.DictReader(handle)
     assert row["total"] == "6" and row["gradient_checking/gradient_check"] == "0"
     assert digest(path) == before
-    assert sorted(p.name for p in folder.rglob("*")) == ["GC.ipynb", "ann", "gradebook.csv"]
+    assert sorted(p.name for p in folder.rglob("*")) == ["GC.ipynb", "ann"]  # nothing written
     assert [p.name for p in feedback.iterdir()] == ["ann-GC.html"]

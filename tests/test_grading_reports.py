@@ -260,7 +260,7 @@ def test_notebooks_are_found_however_deep_in_a_stable_order_without_entering_lin
 
 
 def test_a_learner_with_more_notebooks_than_the_limit_gets_one_line_and_none_graded(
-    tmp_path, capsys
+    tmp_path, capsys, monkeypatch
 ):
     """80,000 empty files in one folder took a batch 8 minutes and the grader 230 MiB more;
     200,000, once the batch refused them, still 140 MiB more to list them all. The walk now
@@ -277,10 +277,11 @@ def test_a_learner_with_more_notebooks_than_the_limit_gets_one_line_and_none_gra
     assert found[0] == folder / "alice" / "a.ipynb"
     assert found[1:] == sorted((folder / "mallory").glob("*.ipynb"))[: grading.MAX_NOTEBOOKS + 1]
     (folder / "alice" / "a.ipynb").unlink()
+    monkeypatch.chdir(tmp_path)
     started = time.monotonic()
     assert main(["grade", str(folder)]) == 2  # nothing graded
     assert time.monotonic() - started < 5  # no kernel started, no file read
-    (row,) = read_csv(folder / "gradebook.csv")[1:]
+    (row,) = read_csv("gradebook.csv")[1:]
     assert row == [
         "mallory",
         "0",
@@ -436,7 +437,9 @@ def test_write_file_leaves_no_partial_when_the_rename_fails(tmp_path, monkeypatc
 
 @pytest.fixture
 def graded_class(tmp_path, monkeypatch):
-    """A class folder whose grading is made up here (no kernel): alice graded, bob not."""
+    """A class folder whose grading is made up here (no kernel): alice graded, bob not; the
+    current folder is the one it is in."""
+    monkeypatch.chdir(tmp_path)
     folder = tmp_path / "subs"
     for learner in ("alice", "bob"):
         (folder / learner).mkdir(parents=True)
@@ -455,7 +458,7 @@ def graded_class(tmp_path, monkeypatch):
 def test_a_gradebook_in_the_way_costs_one_error_line_and_every_page_is_written(
     graded_class, tmp_path, capsys, kind
 ):
-    not_regular(kind, graded_class / "gradebook.csv")
+    not_regular(kind, tmp_path / "gradebook.csv")
     feedback = tmp_path / "feedback"
     status = main(["grade", "--no-sandbox", "--feedback", str(feedback), str(graded_class)])
     err = capsys.readouterr().err
@@ -466,16 +469,44 @@ def test_a_gradebook_in_the_way_costs_one_error_line_and_every_page_is_written(
     ]
     errors = [line for line in err.splitlines() if line.startswith("error: gradebook")]
     assert errors == [
-        f"error: gradebook not written: {graded_class / 'gradebook.csv'}: a "
+        "error: gradebook not written: gradebook.csv: a "
         + ("folder" if kind == "folder" else "FIFO")
         + " is there, not a file; left as it is, nothing written (--csv FILE: elsewhere)"
     ]
     assert "Traceback" not in err
-    assert sorted(p.name for p in graded_class.iterdir()) == ["alice", "bob", "gradebook.csv"]
+    assert sorted(p.name for p in graded_class.iterdir()) == ["alice", "bob"]
+
+
+def test_a_learner_named_like_the_gradebook_does_not_stop_it(graded_class, tmp_path):
+    """In the folder graded, where the gradebook used to go, a learner's folder of that name
+    left the whole batch without one (issue #25's attacker)."""
+    (graded_class / "gradebook.csv").mkdir()
+    assert main(["grade", "--no-sandbox", str(graded_class)]) == 0
+    assert [row[0] for row in read_csv(tmp_path / "gradebook.csv")] == ["learner", "alice", "bob"]
+
+
+@pytest.mark.parametrize("where", ["the folder graded", "a learner's folder", "a learner"])
+def test_no_default_gradebook_among_the_submissions(graded_class, monkeypatch, capsys, where):
+    """Graded from inside the folder graded (or with its learners given one by one, one of them
+    named gradebook.csv), the default gradebook would be a path a learner can take: the command
+    says so before grading anything, and writes nothing."""
+    (graded_class / "gradebook.csv").mkdir()
+    monkeypatch.chdir(graded_class / "alice" if where == "a learner's folder" else graded_class)
+    given = {  # the last as the shell expands *: alice bob gradebook.csv
+        "the folder graded": ["."],
+        "a learner's folder": [".."],
+        "a learner": sorted(os.listdir(".")),
+    }[where]
+    before = sorted(p.relative_to(graded_class) for p in graded_class.rglob("*"))
+    assert main(["grade", "--no-sandbox", *given]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: the gradebook's default place, ") and "--csv FILE" in err
+    assert err.count("\n") == 1
+    assert sorted(p.relative_to(graded_class) for p in graded_class.rglob("*")) == before
 
 
 def test_with_the_gradebook_written_elsewhere_the_status_is_0(graded_class, tmp_path, capsys):
-    not_regular("folder", graded_class / "gradebook.csv")
+    not_regular("folder", tmp_path / "gradebook.csv")
     out = tmp_path / "book.csv"
     assert main(["grade", "--no-sandbox", "--csv", str(out), str(graded_class)]) == 0
     assert [row[0] for row in read_csv(out)] == ["learner", "alice", "bob"]
@@ -689,6 +720,7 @@ def test_visible_leaves_printable_text_alone():
 
 
 def test_error_lines_of_the_command_are_escaped(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
     folder = tmp_path / "subs"
     (folder / "bob").mkdir(parents=True)
     bad = folder / "bob" / "\x1b]0;owned\x07\r.ipynb"

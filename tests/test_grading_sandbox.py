@@ -85,6 +85,7 @@ def batch(tmp_path_factory):
         status = main(
             ["grade", str(folder), "--timeout", "5", "--budget", "10", "--json"]
             + ["--jobs", str(JOBS), "--feedback", str(folder.parent / f"{folder.name}-feedback")]
+            + ["--csv", str(folder.parent / f"{folder.name}-gradebook.csv")]
         )
     elapsed = time.monotonic() - started
     try:
@@ -92,7 +93,7 @@ def batch(tmp_path_factory):
         connected = True
     except BlockingIOError:
         connected = False
-    with open(folder / "gradebook.csv", newline="") as handle:
+    with open(folder.parent / f"{folder.name}-gradebook.csv", newline="") as handle:
         gradebook = {row["learner"]: row for row in csv.DictReader(handle)}
     return {
         "status": status,
@@ -160,7 +161,6 @@ def test_no_file_outside_the_scratch_copies_changes(batch):
     for path in (ROOT, ROOT / "tests" / "grading", Path("/tmp"), batch["folder"]):
         assert not (path / "pwned").exists(), f"a submission wrote {path / 'pwned'}"
     written = {p.name for p in batch["folder"].rglob("*")} - {
-        "gradebook.csv",
         "canary",
         GC.notebook,
         *map(slug, [*ATTACKS, *FILES]),

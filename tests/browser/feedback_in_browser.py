@@ -39,7 +39,10 @@ def graded(tmp_path_factory):
     (folder / "cy" / GC.notebook).write_text("{ not a notebook")
     report = io.StringIO()
     with contextlib.redirect_stdout(report):
-        main(["grade", str(folder), "--json", "--timeout", "3", "--feedback", str(feedback)])
+        main(
+            ["grade", str(folder), "--json", "--timeout", "3", "--feedback", str(feedback)]
+            + ["--csv", str(feedback / "gradebook.csv")]
+        )
     results = {r["notebook"].split("/")[-2]: r for r in json.loads(report.getvalue())}
     return feedback, results
 

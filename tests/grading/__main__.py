@@ -23,6 +23,16 @@ from tests.grading.grade import (
 from tests.grading.release import release
 from tests.grading.sandbox import SandboxUnavailable, find_isolation
 
+# The default gradebook, in the current folder: in the folder graded, a learner's folder named
+# gradebook.csv stopped it for the whole batch (issue #25's attacker).
+GRADEBOOK = Path("gradebook.csv")
+
+
+def inside(path, roots):
+    """Whether ``path`` is one of the folders ``roots`` or lies below one (links resolved)."""
+    here = os.path.realpath(path)
+    return any(os.path.commonpath([here, root]) == root for root in map(os.path.realpath, roots))
+
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m tests.grading", description=__doc__)
@@ -80,8 +90,9 @@ def main(argv=None):
     grade_parser.add_argument(
         "--csv",
         type=Path,
-        help="gradebook to write (default: gradebook.csv in the first folder given); a file or "
-        "a link there is replaced, anything else (a folder, a FIFO) is left and is an error",
+        help="gradebook to write (default, when a folder is given: gradebook.csv in the current "
+        "folder, never inside the folders graded); a file or a link there is replaced, anything "
+        "else (a folder, a FIFO) is left and is an error",
     )
     grade_parser.add_argument(
         "--feedback",
@@ -105,6 +116,16 @@ def main(argv=None):
     if not paths:
         print(
             "error: no notebooks found in " + ", ".join(map(visible, args.paths)), file=sys.stderr
+        )
+        return 2
+    folders = [Path(p) for p in args.paths if Path(p).is_dir()]
+    out = args.csv or (GRADEBOOK if folders else None)
+    if out == GRADEBOOK and inside(GRADEBOOK, args.paths):
+        print(
+            f"error: the gradebook's default place, {os.path.abspath(GRADEBOOK)}, is among the "
+            "submissions, where a learner's file could take it: grade from another folder, or "
+            "give --csv FILE",
+            file=sys.stderr,
         )
         return 2
     try:
@@ -136,10 +157,8 @@ def main(argv=None):
         )
     else:
         print("\n\n".join(table(r) for r in results))
-    folders = [Path(p) for p in args.paths if Path(p).is_dir()]
     failed = []  # what of the report could not be written: each gets a line, the rest is written
-    if args.csv or folders:
-        out = args.csv or folders[0] / "gradebook.csv"
+    if out:
         try:
             write_gradebook(outcomes, args.paths, out)
             print(f"gradebook: {visible(out)}", file=sys.stderr)
