@@ -2,6 +2,7 @@
 process trees: no kernel needed."""
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -88,6 +89,81 @@ def test_once_the_root_has_ended_the_watch_signals_nothing():
     with watch:
         time.sleep(0.3)
     assert not watch.tripped
+
+
+NEXT_NUMBER = "/proc/sys/kernel/ns_last_pid"  # the number of the last process started
+# A root whose one child sleeps, reaped by the system once it ends (SIGCHLD ignored).
+ROOT_AND_CHILD = """
+import os, signal, time
+signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+child = os.fork()
+if child == 0:
+    time.sleep(60)
+    os._exit(0)
+print(child, flush=True)
+time.sleep(60)
+"""
+
+
+def started_as(number):
+    """A process outside every tree watched here, given the number ``number`` (free now)."""
+    for _ in range(100):  # another process may be started between the write and the fork
+        with open(NEXT_NUMBER, "w") as handle:
+            handle.write(str(number - 1))
+        process = subprocess.Popen(["sleep", "60"], start_new_session=True)
+        if process.pid == number:
+            return process
+        process.kill()
+        process.wait()
+    pytest.fail(f"no process got the number {number} in 100 tries")
+
+
+@pytest.mark.skipif(not os.access(NEXT_NUMBER, os.W_OK), reason="root sets the next number")
+def test_a_number_given_to_another_process_during_a_reading_is_not_signalled(monkeypatch):
+    """Issue #25's attacker: the watch listed the tree, read for a while, then killed every
+    process of the list by number; one that ended in between could have its number given to a
+    process outside the tree (a kernel can run the numbers round in a second), which was
+    killed. Here the watch's child ends during a reading and its number goes to another."""
+    root = subprocess.Popen([sys.executable, "-c", ROOT_AND_CHILD], stdout=subprocess.PIPE)
+    child = int(root.stdout.readline())
+    others = []
+    reading = watchdog.held_open
+
+    def slow_reading(pids, *args):
+        if child in pids and not others:
+            os.kill(child, signal.SIGKILL)
+            assert wait_for(lambda: not os.path.exists(f"/proc/{child}"), 5)
+            others.append(started_as(child))
+        return reading(pids, *args)
+
+    monkeypatch.setattr(watchdog, "held_open", slow_reading)
+    try:
+        with MemoryWatch(root.pid, limit=0, interval=0.05) as watch:
+            assert wait_for(lambda: root.poll() is not None, 10), "the root was not killed"
+        assert watch.tripped and others
+        time.sleep(0.2)
+        assert others[0].poll() is None, "the process given the child's number was killed"
+    finally:
+        for process in (root, *others):
+            process.kill()
+            process.wait()
+
+
+@pytest.mark.skipif(watchdog._cgroup_parent() is None, reason="no memory cgroup can be made here")
+def test_closing_a_cgroup_ends_every_process_in_it():
+    cgroup = watchdog.MemoryCgroup(1 << 30)
+    root = subprocess.Popen(
+        [sys.executable, "-c", ROOT_AND_CHILD], stdout=subprocess.PIPE, preexec_fn=cgroup.join
+    )
+    child = int(root.stdout.readline())
+    try:
+        assert len(cgroup._members()) == 2
+        cgroup.close()
+        assert root.wait(5) == -signal.SIGKILL
+        assert not os.path.exists(f"/proc/{child}") and not cgroup.folder.exists()
+    finally:
+        root.kill()
+        root.wait()
 
 
 @pytest.mark.parametrize("stat", [b"12 (a) b) S c) S 7 12 0", b"12 (sh) S 7 12 0", b"3 ( ) R 1 3"])

@@ -525,7 +525,9 @@ def _data_size(pid):
 
 def _kill_group(group):
     """Kill the process group ``group`` (a kernel's, whose grader died: the kernel itself died
-    with it, but not what it started), if it is still there."""
+    with it, but not what it started), if it is still there. Only without a sandbox: there, the
+    number may have gone to another group since, and the sandbox's process namespace ends with
+    its first process, every process in it with it."""
     with contextlib.suppress(OSError):
         os.killpg(group, signal.SIGKILL)
 
@@ -660,8 +662,9 @@ def _in_child(path, timeout, budget, isolation, memory, taken=lambda assignment:
             child.kill()  # it reported, but does not end
         multiprocessing.connection.wait(ended, CHILD_MARGIN)
         group = reports.get("kernel")
-        if not FINAL & reports.keys() and type(group) is int and group > 1:
-            _kill_group(group)  # what the kernel started, without a sandbox
+        unsandboxed = isolation.bwrap is None
+        if unsandboxed and not FINAL & reports.keys() and type(group) is int and group > 1:
+            _kill_group(group)  # what the kernel started (in a sandbox, its namespace ends it)
         with _PROCESSES:
             child.join(1)
             status = child.exitcode

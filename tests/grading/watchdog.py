@@ -402,19 +402,34 @@ class MemoryWatch:
             break
         else:
             return
-        # The root first (bubblewrap then kills the sandbox's processes itself), then whatever
-        # is left below it, until nothing is.
-        while self._alive() or len(pids) > 1:
-            if self._alive():
-                signal.pidfd_send_signal(self._pidfd, signal.SIGKILL)
-            for pid in pids[1:]:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except OSError:
-                    pass
+        while self._alive():
+            self._kill_tree()
             if self._stop.wait(self.interval / 10):
                 return
-            pids = tree(self.root) if self._alive() else pids[:1]
+
+    def _kill_tree(self):
+        """SIGKILL the root (bubblewrap then kills the sandbox's processes itself), then each
+        process below it, each through a pidfd. A process's number, read from /proc, may have
+        ended and gone to a process outside the tree (a kernel can run the numbers round in a
+        second, and the watch's readings take time): each is held by a pidfd, then the tree is
+        read again, while the root lives, and only those still below it are signalled."""
+        held = {}
+        for pid in tree(self.root)[1:]:
+            with contextlib.suppress(OSError):  # ended, or a thread's number
+                held[pid] = os.pidfd_open(pid)
+        try:
+            below = set(tree(self.root))
+            if not self._alive():  # ended during the reading: its numbers may be others'
+                return
+            with contextlib.suppress(ProcessLookupError):
+                signal.pidfd_send_signal(self._pidfd, signal.SIGKILL)
+            for pid, pidfd in held.items():
+                if pid in below:
+                    with contextlib.suppress(ProcessLookupError):
+                        signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+        finally:
+            for pidfd in held.values():
+                os.close(pidfd)
 
     def __enter__(self):
         self._thread.start()
@@ -500,18 +515,39 @@ class MemoryCgroup:
             pass
         return False
 
+    def _members(self):
+        try:
+            return {int(pid) for pid in (self.folder / "cgroup.procs").read_text().split()}
+        except (OSError, ValueError):
+            return set()
+
+    def _kill_members(self):
+        """SIGKILL its processes (cgroup v1, or a kernel before 5.14), each through a pidfd
+        opened before the list is read again: a number that ended and went to a process
+        outside it is not signalled."""
+        held = {}
+        for pid in self._members():
+            with contextlib.suppress(OSError):
+                held[pid] = os.pidfd_open(pid)
+        try:
+            members = self._members()
+            for pid, pidfd in held.items():
+                if pid in members:
+                    with contextlib.suppress(ProcessLookupError):
+                        signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+        finally:
+            for pidfd in held.values():
+                os.close(pidfd)
+
     def close(self, seconds=5):
         if self.folder is None:
             return
         ends = time.monotonic() + seconds
         while True:
-            try:
-                pids = (self.folder / "cgroup.procs").read_text().split()
+            try:  # every process in it, at once, with no number read first (cgroup v2)
+                (self.folder / "cgroup.kill").write_text("1")
             except OSError:
-                pids = []
-            for pid in pids:
-                with contextlib.suppress(OSError, ValueError):
-                    os.kill(int(pid), signal.SIGKILL)
+                self._kill_members()
             try:
                 self.folder.rmdir()
                 return
