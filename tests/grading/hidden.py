@@ -126,8 +126,9 @@ def hidden_cases(assignment, name, rng):
     return None if draw is None else draw(rng)
 
 
-# A number in a message: the hidden case's inputs and expected values are not reported.
-_NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?(?![\w.])")
+# A number in a message, whatever follows it (a full stop, the j of a complex number): the
+# hidden case's inputs and expected values are not reported. The digits of a name (W1) stay.
+_NUMBER = re.compile(r"(?<!\w)[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?")
 
 
 def without_numbers(message):
