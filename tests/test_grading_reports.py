@@ -505,6 +505,12 @@ def test_no_default_gradebook_among_the_submissions(graded_class, monkeypatch, c
     assert sorted(p.relative_to(graded_class) for p in graded_class.rglob("*")) == before
 
 
+def test_a_gradebook_asked_for_among_the_submissions_is_written_there(graded_class, monkeypatch):
+    monkeypatch.chdir(graded_class)
+    assert main(["grade", "--no-sandbox", "--csv", "gradebook.csv", "."]) == 0
+    assert [row[0] for row in read_csv("gradebook.csv")] == ["learner", "alice", "bob"]
+
+
 def test_with_the_gradebook_written_elsewhere_the_status_is_0(graded_class, tmp_path, capsys):
     not_regular("folder", tmp_path / "gradebook.csv")
     out = tmp_path / "book.csv"

@@ -120,7 +120,7 @@ def main(argv=None):
         return 2
     folders = [Path(p) for p in args.paths if Path(p).is_dir()]
     out = args.csv or (GRADEBOOK if folders else None)
-    if out == GRADEBOOK and inside(GRADEBOOK, args.paths):
+    if args.csv is None and out and inside(out, args.paths):
         print(
             f"error: the gradebook's default place, {os.path.abspath(GRADEBOOK)}, is among the "
             "submissions, where a learner's file could take it: grade from another folder, or "
