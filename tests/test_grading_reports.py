@@ -331,6 +331,43 @@ def test_the_walk_looks_at_a_bounded_number_of_entries_of_each_learner(tmp_path,
     ]
 
 
+def test_a_learner_folder_named_like_a_notebook_is_that_learner_not_another(tmp_path, monkeypatch):
+    """Attacker round 9: beside bob, a folder bob.ipynb was listed as a notebook of learner bob
+    (a folder, not a notebook) and its cut-short walk was bob's line too, on bob's page. It is
+    the learner bob.ipynb, walked like any learner's folder."""
+    monkeypatch.setattr(grading, "MAX_ENTRIES", 20)
+    folder = tmp_path / "subs"
+    for learner in ("bob", "bob.ipynb"):
+        (folder / learner).mkdir(parents=True)
+        (folder / learner / "GC.ipynb").write_text("{}")
+    (folder / "bob.ipynb" / "pad").mkdir()  # walked after the folder's own files
+    for index in range(30):
+        (folder / "bob.ipynb" / "pad" / f"{index:02d}").write_text("")
+    found, cut = submissions([folder])
+    assert [(str(p.relative_to(folder)), learner_of(p, folder)) for p in found] == [
+        ("bob/GC.ipynb", "bob"),
+        ("bob.ipynb/GC.ipynb", "bob.ipynb"),
+    ]
+    assert [learner_of(e.path, folder) for e in cut] == ["bob.ipynb"]
+    feedback = tmp_path / "feedback"
+    written, failed = write_pages(cut + cut, folder, feedback)  # two lines of one path
+    assert failed == [] and len(set(written)) == 2 == len(list(feedback.iterdir()))
+
+
+def test_the_folder_given_is_walked_to_a_bound_too(tmp_path, monkeypatch):
+    """Attacker round 9: a learner's own folder given (grade subs/alice) had no bound: 200,000
+    notebooks in it were 200,000 learners to grade, 122 MiB more for the grader to list."""
+    monkeypatch.setattr(grading, "MAX_ENTRIES", 10)
+    folder = tmp_path / "alice"
+    folder.mkdir()
+    for index in range(40):
+        (folder / f"n{index:02d}.ipynb").write_text("{}")
+    found, cut = submissions([folder])
+    assert len(found) == 10 and [(learner_of(e.path, folder), e.path) for e in cut] == [
+        (str(folder), str(folder))
+    ]
+
+
 @pytest.mark.parametrize("kind", ["folder", "folder holding a notebook"])
 def test_a_folder_named_like_a_notebook_gets_its_own_reason(tmp_path, kind):
     path = tmp_path / "alice" / "Initialization.ipynb"
@@ -503,6 +540,26 @@ def test_no_default_gradebook_among_the_submissions(graded_class, monkeypatch, c
     assert err.startswith("error: the gradebook's default place, ") and "--csv FILE" in err
     assert err.count("\n") == 1
     assert sorted(p.relative_to(graded_class) for p in graded_class.rglob("*")) == before
+
+
+def test_the_default_gradebook_is_placed_by_its_folder_not_by_where_a_link_there_points(
+    graded_class, tmp_path, monkeypatch, capsys
+):
+    """Attacker round 9: a link at the default place was followed by the check, but the write
+    replaces the link itself: one pointing outside let the gradebook be written among the
+    submissions, one pointing into them stopped a grading run from outside."""
+    (graded_class / "gradebook.csv").symlink_to(tmp_path / "elsewhere.csv")
+    monkeypatch.chdir(graded_class)
+    assert main(["grade", "--no-sandbox", "."]) == 2
+    assert "default place" in capsys.readouterr().err
+    (graded_class / "gradebook.csv").unlink()
+    monkeypatch.chdir(tmp_path)
+    Path("gradebook.csv").symlink_to(graded_class / "alice" / "book.csv")
+    assert main(["grade", "--no-sandbox", str(graded_class)]) == 0
+    assert (
+        not Path("gradebook.csv").is_symlink()
+        and not (graded_class / "alice" / "book.csv").exists()
+    )
 
 
 def test_a_gradebook_asked_for_among_the_submissions_is_written_there(graded_class, monkeypatch):

@@ -29,8 +29,9 @@ GRADEBOOK = Path("gradebook.csv")
 
 
 def inside(path, roots):
-    """Whether ``path`` is one of the folders ``roots`` or lies below one (links resolved)."""
-    here = os.path.realpath(path)
+    """Whether the file ``path`` is one of the folders ``roots`` or lies below one: its folder's
+    links resolved, not its own (a link there is replaced, not followed)."""
+    here = os.path.join(os.path.realpath(os.path.dirname(os.path.abspath(path))), Path(path).name)
     return any(os.path.commonpath([here, root]) == root for root in map(os.path.realpath, roots))
 
 

@@ -12,6 +12,7 @@ name is short and safe whatever the learner named their folder and file (``page_
 
 import hashlib
 import html
+import itertools
 import os
 import re
 from collections import Counter
@@ -124,6 +125,10 @@ def write_pages(outcomes, roots, folder):
     for outcome, learner, path, plain in pages:
         unique = alike[plain] > 1 or plain in taken
         name = page_name(learner, path, unique=unique)
+        for count in itertools.count(2):  # two lines of one path: a learner's folder's
+            if name.lower() not in taken:
+                break
+            name = f"{page_name(learner, path, unique=True)[:-5]}-{count}.html"
         taken.add(name.lower())
         target = folder / name
         try:

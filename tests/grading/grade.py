@@ -426,20 +426,22 @@ def _notebooks_below(top, most=None):
         try:
             with os.scandir(folder) as scan:
                 for entry in scan:
-                    if learner is not None:
-                        entries[learner] = entries.get(learner, 0) + 1
-                        if entries[learner] > MAX_ENTRIES:
-                            cut.append(
-                                GradingError(
-                                    Path(top, learner),
-                                    f"more than {MAX_ENTRIES:,} files and folders: the notebooks "
-                                    "past them were not looked for",
-                                )
+                    entries[learner] = entries.get(learner, 0) + 1  # None: the folder given
+                    if entries[learner] > MAX_ENTRIES:
+                        cut.append(
+                            GradingError(
+                                Path(folder if learner is None else Path(top, learner)),
+                                f"more than {MAX_ENTRIES:,} files and folders: the notebooks "
+                                "past them were not looked for",
                             )
-                            break
-                    if entry.name.endswith(".ipynb"):  # a folder named so, or a link to one
+                        )
+                        break
+                    own = entry.is_dir(follow_symlinks=False)
+                    if entry.name.endswith(".ipynb") and not (own and learner is None):
+                        # a file, a link, or a folder named so below a learner's: each gets a
+                        # line (in the folder given, a folder is a learner's, bob.ipynb's)
                         (folders if entry.is_dir() else notebooks).append(entry.name)
-                    if entry.is_dir(follow_symlinks=False) and entry.name != ".ipynb_checkpoints":
+                    if own and entry.name != ".ipynb_checkpoints":
                         subfolders.append(entry.name)
         except OSError:
             continue
@@ -782,9 +784,12 @@ def learner_of(path, roots):
     absolute = os.path.abspath(path)
     for root in roots:
         base = os.path.abspath(root)
+        if absolute == base and os.path.isdir(path) and not os.path.islink(path):
+            return os.path.normpath(root)  # the folder given itself (its walk was cut short)
         if absolute.startswith(base.rstrip(os.sep) + os.sep):
             parts = Path(os.path.relpath(absolute, base)).parts
-            name = parts[0] if len(parts) > 1 else parts[0].removesuffix(".ipynb")
+            folder = len(parts) > 1 or (os.path.isdir(path) and not os.path.islink(path))
+            name = parts[0] if folder else parts[0].removesuffix(".ipynb")
             return name if len(roots) == 1 else os.path.join(os.path.normpath(root), name)
     folder = os.path.dirname(os.path.normpath(path))
     return folder or Path(path).stem
