@@ -413,8 +413,10 @@ def _notebooks_below(top, most=None):
     Python 3.11, and a learner's folder 1100 deep raised RecursionError, which ended the batch.
     A folder that cannot be read is passed over. Below each folder of ``top``, the walk stops
     after ``most`` (default MAX_NOTEBOOKS) + 1 notebooks, or after MAX_ENTRIES entries of any
-    kind: 150,000 empty subfolders took the grader 98 MiB more (issue #25's attacker). Return
-    the paths and a GradingError for each learner whose walk stopped at MAX_ENTRIES."""
+    kind: 150,000 empty subfolders took the grader 98 MiB more (issue #25's attacker), and so
+    does ``top`` itself after MAX_ENTRIES entries. A folder in ``top`` is a learner's, whatever
+    its name (``bob.ipynb``). Return the paths and a GradingError for each learner (or ``top``)
+    whose walk stopped at MAX_ENTRIES."""
     most = MAX_NOTEBOOKS if most is None else most
     found, stack, counts, entries, cut = [], [(top, None)], {}, {}, []
     while stack:
@@ -430,7 +432,7 @@ def _notebooks_below(top, most=None):
                     if entries[learner] > MAX_ENTRIES:
                         cut.append(
                             GradingError(
-                                Path(folder if learner is None else Path(top, learner)),
+                                folder if learner is None else Path(top, learner),
                                 f"more than {MAX_ENTRIES:,} files and folders: the notebooks "
                                 "past them were not looked for",
                             )
@@ -774,7 +776,8 @@ def learner_of(path, roots):
     that the grader was given (one path, or a list); links are not resolved.
 
     - given one folder: the first folder below it, ``alice`` for ``submissions/alice/...``
-      (a notebook right in the folder: its name without ``.ipynb``);
+      (a notebook right in the folder: its name without ``.ipynb``; the folder itself: as
+      given);
     - given several paths: the same, after the path of the first folder given that holds the
       notebook, ``sec1/alice`` and ``sec2/alice``, so that two folders never merge;
     - a notebook given by itself: the folder it is in, as given (``sub/alice``), or, given
