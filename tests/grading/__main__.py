@@ -119,8 +119,7 @@ def main(argv=None):
             "error: no notebooks found in " + ", ".join(map(visible, args.paths)), file=sys.stderr
         )
         return 2
-    folders = [Path(p) for p in args.paths if Path(p).is_dir()]
-    out = args.csv or (GRADEBOOK if folders else None)
+    out = args.csv or (GRADEBOOK if any(Path(p).is_dir() for p in args.paths) else None)
     if args.csv is None and out and inside(out, args.paths):
         print(
             f"error: the gradebook's default place, {os.path.abspath(GRADEBOOK)}, is among the "

@@ -302,6 +302,24 @@ def disk_usage(folder, entries):
     return total
 
 
+def kill_still(pids, current):
+    """SIGKILL those of ``pids`` that ``current()``, read once each is held by a pidfd, still
+    lists: a number that ended and went to another process is not signalled."""
+    held = {}
+    for pid in pids:
+        with contextlib.suppress(OSError):  # ended, or a thread's number
+            held[pid] = os.pidfd_open(pid)
+    try:
+        still = current()
+        for pid, pidfd in held.items():
+            if pid in still:
+                with contextlib.suppress(ProcessLookupError):
+                    signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+    finally:
+        for pidfd in held.values():
+            os.close(pidfd)
+
+
 class MemoryWatch:
     """Kill the process tree below ``root`` once it holds more than ``limit`` bytes together
     (or, given ``folder``, once what it wrote there passes ``disk`` bytes or ``entries`` files),
@@ -409,27 +427,19 @@ class MemoryWatch:
 
     def _kill_tree(self):
         """SIGKILL the root (bubblewrap then kills the sandbox's processes itself), then each
-        process below it, each through a pidfd. A process's number, read from /proc, may have
-        ended and gone to a process outside the tree (a kernel can run the numbers round in a
-        second, and the watch's readings take time): each is held by a pidfd, then the tree is
-        read again, while the root lives, and only those still below it are signalled."""
-        held = {}
-        for pid in tree(self.root)[1:]:
-            with contextlib.suppress(OSError):  # ended, or a thread's number
-                held[pid] = os.pidfd_open(pid)
-        try:
-            below = set(tree(self.root))
+        process below it, through ``kill_still``: a number read from /proc may have ended and
+        gone to a process outside the tree (a kernel can run the numbers round in a second, and
+        the watch's readings take time)."""
+
+        def below():
+            pids = set(tree(self.root))
             if not self._alive():  # ended during the reading: its numbers may be others'
-                return
+                return set()
             with contextlib.suppress(ProcessLookupError):
                 signal.pidfd_send_signal(self._pidfd, signal.SIGKILL)
-            for pid, pidfd in held.items():
-                if pid in below:
-                    with contextlib.suppress(ProcessLookupError):
-                        signal.pidfd_send_signal(pidfd, signal.SIGKILL)
-        finally:
-            for pidfd in held.values():
-                os.close(pidfd)
+            return pids
+
+        kill_still(tree(self.root)[1:], below)
 
     def __enter__(self):
         self._thread.start()
@@ -521,24 +531,6 @@ class MemoryCgroup:
         except (OSError, ValueError):
             return set()
 
-    def _kill_members(self):
-        """SIGKILL its processes (cgroup v1, or a kernel before 5.14), each through a pidfd
-        opened before the list is read again: a number that ended and went to a process
-        outside it is not signalled."""
-        held = {}
-        for pid in self._members():
-            with contextlib.suppress(OSError):
-                held[pid] = os.pidfd_open(pid)
-        try:
-            members = self._members()
-            for pid, pidfd in held.items():
-                if pid in members:
-                    with contextlib.suppress(ProcessLookupError):
-                        signal.pidfd_send_signal(pidfd, signal.SIGKILL)
-        finally:
-            for pidfd in held.values():
-                os.close(pidfd)
-
     def close(self, seconds=5):
         if self.folder is None:
             return
@@ -546,8 +538,8 @@ class MemoryCgroup:
         while True:
             try:  # every process in it, at once, with no number read first (cgroup v2)
                 (self.folder / "cgroup.kill").write_text("1")
-            except OSError:
-                self._kill_members()
+            except OSError:  # cgroup v1, or a kernel before 5.14
+                kill_still(self._members(), self._members)
             try:
                 self.folder.rmdir()
                 return
